@@ -1,0 +1,110 @@
+"""Problem 1's function f(x) = sum(sigmoid(B @ sigmoid(A @ x))) and its inputs.
+
+Shapes used throughout the package::
+
+    x: (d0,)   A: (d1, d0)   B: (d2, d1)
+    y1 = A @ x        (d1,)      y2 = sigmoid(y1)   (d1,)
+    y3 = B @ y2       (d2,)      y4 = sigmoid(y3)   (d2,)
+    f  = sum(y4)      scalar
+"""
+
+import numpy as np
+
+from ._arrays import FLOAT_DTYPES, array_module, dtype_name, is_torch
+
+
+def sigmoid_and_slope(z):
+    """Logistic sigmoid and its derivative, elementwise, without overflow.
+
+    Both come from ``e = exp(-|z|)`` (never overflows):
+    sigma(z) = 1/(1+e) for z >= 0 and e/(1+e) for z < 0, and
+    sigma'(z) = sigma(z) (1 - sigma(z)) = e/(1+e)^2 for every z, which keeps
+    full relative accuracy in both tails (no ``1 - sigma`` cancellation).
+
+    z: any shape, NumPy array or torch tensor.  Returns two arrays like z.
+    Cost: a handful of elementwise passes, O(z.size).
+    """
+    xp = array_module(z)
+    e = xp.exp(-xp.abs(z))
+    r = 1.0 / (1.0 + e)
+    return xp.where(z >= 0, r, e * r), e * r * r
+
+
+def sigmoid(z):
+    """Logistic function 1/(1+exp(-z)), elementwise; keeps z's float dtype.
+
+    Exact at the extremes: sigmoid(-1000) == 0, sigmoid(0) == 0.5,
+    sigmoid(1000) == 1, with no overflow warning.
+    """
+    if not is_torch(z):
+        z = np.asarray(z)
+        if not np.issubdtype(z.dtype, np.floating):
+            z = z.astype(np.float64)
+    return sigmoid_and_slope(z)[0]
+
+
+def check_inputs(x, A, B):
+    """Validate (x, A, B) for Problem 1; raise a ValueError/TypeError naming
+    what is wrong.  Checks types, dtypes, shapes and that x is finite; A and
+    B are not scanned (that would cost O(d^2) in the hot path)."""
+    torch_flags = {name: is_torch(a) for name, a in (("x", x), ("A", A), ("B", B))}
+    for name, a in (("x", x), ("A", A), ("B", B)):
+        if not (torch_flags[name] or isinstance(a, np.ndarray)):
+            raise TypeError(f"{name} must be a NumPy array or torch tensor, got {type(a).__name__}")
+    if len(set(torch_flags.values())) > 1:
+        raise TypeError(f"x, A, B must all be NumPy arrays or all torch tensors; got {torch_flags} (True = torch)")
+    dtypes = {name: dtype_name(a) for name, a in (("x", x), ("A", A), ("B", B))}
+    if any(d not in FLOAT_DTYPES for d in dtypes.values()) or len(set(dtypes.values())) > 1:
+        raise TypeError(f"x, A, B must share one dtype, float32 or float64; got {dtypes}")
+    if torch_flags["x"] and len({str(a.device) for a in (x, A, B)}) > 1:
+        raise ValueError(f"x, A, B must be on one device; got {x.device}, {A.device}, {B.device}")
+    if x.ndim != 1 or A.ndim != 2 or B.ndim != 2:
+        raise ValueError(
+            f"expected x: (d0,), A: (d1, d0), B: (d2, d1); got x: {tuple(x.shape)}, "
+            f"A: {tuple(A.shape)}, B: {tuple(B.shape)}"
+        )
+    if A.shape[1] != x.shape[0] or B.shape[1] != A.shape[0] or min(B.shape + A.shape) == 0:
+        raise ValueError(
+            f"shape mismatch: need A: (d1, d0) with d0 = len(x) and B: (d2, d1), all sizes >= 1; "
+            f"got x: {tuple(x.shape)}, A: {tuple(A.shape)}, B: {tuple(B.shape)}"
+        )
+    xp = array_module(x)
+    if not bool(xp.isfinite(x).all()):
+        bad = int((~xp.isfinite(x)).sum())
+        raise ValueError(f"x must be finite; it has {bad} NaN/inf entries out of {x.shape[0]}")
+
+
+def make_problem(d0, d1, d2, *, seed=0, dtype=np.float64):
+    """Random, reproducible inputs (A, B, x) for Problem 1.
+
+    Entries are standard normal; A is scaled by 1/sqrt(d0) and B by
+    1/sqrt(d1) so every pre-activation y1 = A x and y3 = B y2 has variance
+    O(1) whatever the sizes: the sigmoids then work in their curved region
+    instead of saturating, and the gradient is a meaningful test.
+
+    Returns A: (d1, d0), B: (d2, d1), x: (d0,), all of ``dtype``.
+    Cost: O(d1 (d0 + d2)) random numbers.
+    """
+    for name, d in (("d0", d0), ("d1", d1), ("d2", d2)):
+        if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
+            raise TypeError(f"{name} must be an integer, got {d!r}")
+        if d < 1:
+            raise ValueError(f"{name} must be >= 1, got {d}")
+    dtype = np.dtype(dtype)
+    if dtype.name not in FLOAT_DTYPES:
+        raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((d1, d0), dtype=dtype)
+    A *= dtype.type(1.0 / np.sqrt(d0))
+    B = rng.standard_normal((d2, d1), dtype=dtype)
+    B *= dtype.type(1.0 / np.sqrt(d1))
+    x = rng.standard_normal(d0, dtype=dtype)
+    return A, B, x
+
+
+def f(x, A, B):
+    """f(x) = sum(sigmoid(B @ sigmoid(A @ x))); a scalar of x's dtype.
+
+    Cost: two matrix-vector products, 2 d1 (d0 + d2) flops."""
+    check_inputs(x, A, B)
+    return sigmoid(B @ sigmoid(A @ x)).sum()
