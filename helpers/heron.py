@@ -17,6 +17,7 @@ that of the steps that element actually ran.
 """
 
 import math
+import numbers
 
 import numpy as np
 
@@ -27,8 +28,11 @@ def _check(x, n_iter, tol):
         raise TypeError(f"n_iter must be an integer, got {n_iter!r}")
     if n_iter < 0:
         raise ValueError(f"n_iter must be >= 0, got {n_iter}")
-    if tol is not None and not (isinstance(tol, (int, float)) and math.isfinite(tol) and tol >= 0):
-        raise ValueError(f"tol must be None or a finite number >= 0, got {tol!r}")
+    if tol is not None:
+        if isinstance(tol, bool) or not isinstance(tol, numbers.Real):
+            raise TypeError(f"tol must be None or a number, got {tol!r}")
+        if not (math.isfinite(tol) and tol >= 0):
+            raise ValueError(f"tol must be None or a finite number >= 0, got {tol!r}")
     if isinstance(x, bool):
         raise TypeError("x must be a positive number or array of them, got a bool")
     xa = np.asarray(x, dtype=np.float64)
@@ -49,11 +53,19 @@ def _select(active, new, old):
     return new if active else old
 
 
+def _start_active(x, tol):
+    """Which elements iterate: a plain ``True`` unless x is an array with tol."""
+    return np.ones(x.shape, dtype=bool) if tol is not None and isinstance(x, np.ndarray) else True
+
+
 def _still_active(active, y_prev, y, tol):
-    """Per-element stopping test; ``True`` everywhere when tol is None."""
+    """Per-element stopping test; unchanged when tol is None."""
     if tol is None:
         return active
-    return active & ~(np.abs(y - y_prev) <= tol * np.abs(y))
+    converged = abs(y - y_prev) <= tol * abs(y)
+    if isinstance(active, np.ndarray):
+        return active & ~converged
+    return active and not converged
 
 
 def _any(active):
@@ -76,7 +88,7 @@ def heron_sqrt_forward(x, n_iter=100, *, tol=None):
     """
     x = _check(x, n_iter, tol)
     y, t = 1.0 + 0.0 * x, 0.0 * x          # y_0 = 1 does not depend on x: t_0 = 0
-    active = True if tol is None else np.ones(np.shape(x), dtype=bool)
+    active = _start_active(x, tol)
     for _ in range(n_iter):
         y_next, a, b = _step(x, y)
         t_next = a * t + b                  # total derivative: dg/dy dy/dx + dg/dx
@@ -101,7 +113,7 @@ def heron_sqrt_reverse(x, n_iter=100, *, tol=None):
     """
     x = _check(x, n_iter, tol)
     y = 1.0 + 0.0 * x
-    active = True if tol is None else np.ones(np.shape(x), dtype=bool)
+    active = _start_active(x, tol)
     tape = []                               # (y_{k-1}, active_k) for every step run
     for _ in range(n_iter):
         y_next, _, _ = _step(x, y)

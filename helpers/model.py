@@ -40,7 +40,8 @@ def sigmoid(z):
         z = np.asarray(z)
         if not np.issubdtype(z.dtype, np.floating):
             z = z.astype(np.float64)
-    return sigmoid_and_slope(z)[0]
+    s = sigmoid_and_slope(z)[0]
+    return s if is_torch(s) or s.ndim else s[()]    # 0-d in, NumPy scalar out
 
 
 def check_inputs(x, A, B):

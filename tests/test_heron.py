@@ -1,0 +1,257 @@
+"""Problem 2: Heron's square root and the derivative of the N-step program.
+
+The oracle is the same program run here on complex numbers: the complex
+step imag(prog(x + i h)) / h differentiates exactly the N steps that ran,
+so it checks dy_N/dx, not the limit 1/(2 sqrt x).
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from helpers import heron_sqrt, heron_sqrt_forward, heron_sqrt_reverse
+
+DERIVATIVES = [heron_sqrt_forward, heron_sqrt_reverse]
+ALL = [heron_sqrt, heron_sqrt_forward, heron_sqrt_reverse]
+H = 1e-30
+
+
+def name(fun):
+    return fun.__name__
+
+
+def heron_program(z, n_steps):
+    """y_0 = 1, then n_steps Heron steps; z may be complex."""
+    y = 1.0 + 0j
+    for _ in range(n_steps):
+        y = 0.5 * (y + z / y)
+    return y
+
+
+def complex_step(x, n_steps):
+    """(y_N, dy_N/dx) of the n_steps program, by the complex step."""
+    y = heron_program(x + 1j * H, n_steps)
+    return y.real, y.imag / H
+
+
+def steps_taken(x, tol, cap):
+    """Steps the adaptive program runs: it stops after the first k with
+    |y_k - y_{k-1}| <= tol |y_k|, or after cap steps."""
+    y = 1.0
+    for k in range(1, cap + 1):
+        y_new = 0.5 * (y + x / y)
+        if abs(y_new - y) <= tol * abs(y_new):
+            return k
+        y = y_new
+    return cap
+
+
+def derivative(fun, x, n_iter, **kw):
+    return fun(x, n_iter, **kw)[1]
+
+
+# --------------------------------------------------------------------------
+# Values and derivatives
+# --------------------------------------------------------------------------
+
+
+def test_value_matches_math_sqrt():
+    for x in np.logspace(-6, 6, 49):
+        x = float(x)
+        assert abs(heron_sqrt(x, 200) - math.sqrt(x)) <= 5e-16 * math.sqrt(x), x
+
+
+@pytest.mark.parametrize("n_steps", [0, 1, 2, 3, 5])
+@pytest.mark.parametrize("x", [0.01, 0.5, 2.0, 10.0, 1e4])
+@pytest.mark.parametrize("fun", DERIVATIVES, ids=name)
+def test_derivative_matches_complex_step(fun, x, n_steps):
+    y_ref, dy_ref = complex_step(x, n_steps)
+    y, dy = fun(x, n_steps)
+    if n_steps == 0:            # y_0 = 1 whatever x is
+        assert y == 1.0 and dy == 0.0
+        return
+    assert abs(y - y_ref) <= 1e-15 * abs(y_ref)
+    assert abs(dy - dy_ref) <= 1e-13 * abs(dy_ref)
+
+
+@pytest.mark.parametrize("fun", DERIVATIVES, ids=name)
+def test_small_n_derivative_is_not_the_limit(fun):
+    """The derivative of 2 steps at x = 2 is 13/36, not 1/(2 sqrt 2)."""
+    dy = derivative(fun, 2.0, 2)
+    assert abs(dy - 13 / 36) <= 1e-15
+    assert abs(dy - 0.5 / math.sqrt(2.0)) > 1e-3
+
+
+@pytest.mark.parametrize("fun", DERIVATIVES, ids=name)
+def test_converged_derivative_is_half_over_sqrt(fun):
+    x = np.logspace(-6, 6, 25)
+    dy = derivative(fun, x, 1000)
+    np.testing.assert_allclose(dy, 0.5 / np.sqrt(x), rtol=1e-14, atol=0)
+    for xs in (1e-6, 3.0, 1e6):
+        assert abs(derivative(fun, xs, 1000) - 0.5 / math.sqrt(xs)) <= 1e-14 * 0.5 / math.sqrt(xs)
+
+
+@pytest.mark.parametrize("n_steps", [0, 1, 2, 3, 4, 7, 10, 20, 50, 100])
+def test_forward_equals_reverse(n_steps):
+    x = np.logspace(-6, 6, 37)
+    y_f, dy_f = heron_sqrt_forward(x, n_steps)
+    y_r, dy_r = heron_sqrt_reverse(x, n_steps)
+    np.testing.assert_array_equal(y_f, y_r)
+    np.testing.assert_allclose(dy_r, dy_f, rtol=1e-13, atol=0)
+    np.testing.assert_array_equal(y_f, heron_sqrt(x, n_steps))
+
+
+# --------------------------------------------------------------------------
+# Shapes and types
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tol", [None, 1e-3, 1e-12])
+@pytest.mark.parametrize("shape", [(5,), (2, 3)])
+@pytest.mark.parametrize("fun", ALL, ids=name)
+def test_vectorized_equals_elementwise(fun, shape, tol):
+    x = np.array([1e-4, 0.3, 1.0, 2.0, 50.0, 7e5][: math.prod(shape)]).reshape(shape)
+    out = fun(x, 60, tol=tol)
+    outs = out if isinstance(out, tuple) else (out,)
+    for arr in outs:
+        assert isinstance(arr, np.ndarray) and arr.shape == shape and arr.dtype == np.float64
+    for idx in np.ndindex(shape):
+        single = fun(float(x[idx]), 60, tol=tol)
+        singles = single if isinstance(single, tuple) else (single,)
+        for arr, s in zip(outs, singles):
+            assert arr[idx] == s, (idx, arr[idx], s)
+
+
+@pytest.mark.parametrize("tol", [None, 1e-3])
+@pytest.mark.parametrize("x", [2.0, 7, 0.25])
+@pytest.mark.parametrize("fun", ALL, ids=name)
+def test_python_number_in_float_out(fun, x, tol):
+    out = fun(x, 20, tol=tol)
+    for value in (out if isinstance(out, tuple) else (out,)):
+        assert isinstance(value, float) and not isinstance(value, np.ndarray), type(value)
+
+
+@pytest.mark.parametrize("x, n_iter", [(1.0, 5), (2.0, 1), (4.0, 1)])
+@pytest.mark.parametrize("fun", ALL, ids=name)
+def test_python_number_in_float_out_when_stopping_at_step_one(fun, x, n_iter):
+    """With tol, a scalar that stops after its first step (x = 1 converges at
+    once; n_iter = 1 caps it) must still come back as a float."""
+    out = fun(x, n_iter, tol=1e-12)
+    for value in (out if isinstance(out, tuple) else (out,)):
+        assert isinstance(value, float) and not isinstance(value, np.ndarray), type(value)
+
+
+# --------------------------------------------------------------------------
+# Adaptive stopping
+# --------------------------------------------------------------------------
+
+XS_ADAPTIVE = [1e-4, 0.01, 0.5, 1.0, 2.0, 10.0, 1e4, 1e6]
+
+
+@pytest.mark.parametrize("tol", [1e-3, 1e-12])
+@pytest.mark.parametrize("x", XS_ADAPTIVE)
+@pytest.mark.parametrize("fun", DERIVATIVES, ids=name)
+def test_adaptive_equals_fixed_program_with_steps_run(fun, x, tol):
+    cap = 10_000
+    k = steps_taken(x, tol, cap)
+    assert k < cap
+    y, dy = fun(x, cap, tol=tol)
+    y_k, dy_k = fun(x, k)
+    assert y == y_k
+    assert abs(dy - dy_k) <= 1e-15 * abs(dy_k)
+    y_ref, dy_ref = complex_step(x, k)
+    assert abs(y - y_ref) <= 1e-15 * abs(y_ref)
+    assert abs(dy - dy_ref) <= 1e-13 * abs(dy_ref)
+    # One step more or fewer is a different program (so an off-by-one shows).
+    if tol == 1e-3 and k > 1:
+        assert complex_step(x, k - 1)[0] != y
+        assert abs(complex_step(x, k + 1)[1] - dy) > 1e-13 * abs(dy)
+
+
+@pytest.mark.parametrize("tol", [1e-3, 1e-12])
+@pytest.mark.parametrize("fun", DERIVATIVES, ids=name)
+def test_adaptive_elements_stop_independently(fun, tol):
+    x = np.array(XS_ADAPTIVE)
+    steps = [steps_taken(v, tol, 10_000) for v in XS_ADAPTIVE]
+    assert len(set(steps)) > 3           # the elements really stop at different steps
+    y, dy = fun(x, 10_000, tol=tol)
+    for i, (v, k) in enumerate(zip(XS_ADAPTIVE, steps)):
+        y_s, dy_s = fun(v, 10_000, tol=tol)
+        assert y[i] == y_s and dy[i] == dy_s
+        y_ref, dy_ref = complex_step(v, k)
+        assert abs(y[i] - y_ref) <= 1e-15 * abs(y_ref)
+        assert abs(dy[i] - dy_ref) <= 1e-13 * abs(dy_ref)
+
+
+def test_tol_zero_runs_to_the_cap_or_to_a_fixed_point():
+    y, dy = heron_sqrt_forward(2.0, 500, tol=0.0)
+    assert abs(y - math.sqrt(2.0)) <= 4e-16 * math.sqrt(2.0)
+    assert abs(dy - 0.5 / math.sqrt(2.0)) <= 1e-14
+
+
+# --------------------------------------------------------------------------
+# Large N
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fun", DERIVATIVES, ids=name)
+def test_a_million_steps(fun):
+    y, dy = fun(3.0, 10**6)
+    assert abs(y - math.sqrt(3.0)) <= 4e-16 * math.sqrt(3.0)
+    assert abs(dy - 0.5 / math.sqrt(3.0)) <= 1e-14 * 0.5 / math.sqrt(3.0)
+
+
+# --------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "x", [0.0, -1.0, float("nan"), float("inf"), np.array([]), np.array([1.0, -2.0]), np.array([[1.0, np.nan]])],
+    ids=["zero", "negative", "nan", "inf", "empty", "array-negative", "array-nan"],
+)
+@pytest.mark.parametrize("fun", ALL, ids=name)
+def test_bad_x_raises(fun, x):
+    with pytest.raises(ValueError, match="positive and finite"):
+        fun(x, 10)
+
+
+@pytest.mark.parametrize("fun", ALL, ids=name)
+def test_bool_x_raises(fun):
+    with pytest.raises(TypeError, match="bool"):
+        fun(True, 10)
+
+
+@pytest.mark.parametrize("fun", ALL, ids=name)
+def test_negative_n_iter_raises(fun):
+    with pytest.raises(ValueError, match="n_iter must be >= 0, got -1"):
+        fun(2.0, -1)
+
+
+@pytest.mark.parametrize("n_iter", [2.5, "3", True, None])
+@pytest.mark.parametrize("fun", ALL, ids=name)
+def test_non_integer_n_iter_raises(fun, n_iter):
+    with pytest.raises(TypeError, match="n_iter must be an integer"):
+        fun(2.0, n_iter)
+
+
+@pytest.mark.parametrize("tol", [-1e-3, float("nan"), float("inf")])
+@pytest.mark.parametrize("fun", ALL, ids=name)
+def test_bad_tol_raises(fun, tol):
+    with pytest.raises(ValueError, match="tol must be None or a finite number >= 0"):
+        fun(2.0, 10, tol=tol)
+
+
+@pytest.mark.parametrize("tol", ["1e-3", True, [1e-3]])
+@pytest.mark.parametrize("fun", ALL, ids=name)
+def test_non_numeric_tol_raises(fun, tol):
+    with pytest.raises(TypeError, match="tol must be None or a number"):
+        fun(2.0, 10, tol=tol)
+
+
+@pytest.mark.parametrize("fun", ALL, ids=name)
+def test_numpy_float32_tol_accepted(fun):
+    out = fun(2.0, 50, tol=np.float32(1e-6))
+    value = out[0] if isinstance(out, tuple) else out
+    assert abs(value - math.sqrt(2.0)) < 1e-10

@@ -1,0 +1,577 @@
+"""Problem 1: f(x) = sum(sigmoid(B sigmoid(A x))) and its gradients.
+
+Every oracle is written in this file, not taken from ``helpers``:
+* PyTorch autograd on a float64 graph built here with 1/(1+exp(-z));
+* complex-step directional derivatives of a NumPy closed form of f
+  (through gradcheck.py, whose ability to fail is tested at the end);
+* the chain-rule product of the stage Jacobians, with sigma' = s (1 - s);
+* mpmath at 50 digits where the sigmoids saturate.
+"""
+
+import math
+import re
+
+import numpy as np
+import pytest
+import torch
+
+import gradcheck
+from helpers import (
+    f,
+    f_and_grad_forward,
+    f_and_grad_reverse,
+    f_and_grad_reverse_fused,
+    f_and_grad_torch,
+    jacobians,
+    make_problem,
+    sigmoid,
+    sigmoid_and_slope,
+)
+
+mp = pytest.importorskip("mpmath")
+
+GRAD_FUNS = [f_and_grad_forward, f_and_grad_reverse, f_and_grad_reverse_fused]
+ALL_FUNS = GRAD_FUNS + [f_and_grad_torch]
+# Every public entry point that validates (x, A, B).
+VALIDATING = ALL_FUNS + [f, jacobians]
+
+
+def name(fun):
+    return fun.__name__
+
+
+def rel_err(got, ref):
+    """max |got - ref| / max |ref|, in float64."""
+    got = np.asarray(got, dtype=np.float64)
+    ref = np.asarray(ref, dtype=np.float64)
+    return float(np.max(np.abs(got - ref)) / np.max(np.abs(ref)))
+
+
+def sigma_np(z):
+    """The textbook logistic function; accepts complex z (complex step)."""
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def f_closed(x, A, B):
+    """f written out in NumPy, independent of helpers; accepts complex x."""
+    return np.sum(sigma_np(B @ sigma_np(A @ x)))
+
+
+def torch_reference(x, A, B, *, use_torch_sigmoid=False):
+    """(f, grad) from torch.autograd on float64 copies of the inputs.
+
+    The default graph uses 1/(1+exp(-z)), not torch.sigmoid as
+    helpers.f_and_grad_torch does; torch.sigmoid is needed only where
+    exp(-z) overflows (saturated inputs), whose backward would give inf/inf.
+    """
+    xt = torch.tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
+    At = torch.tensor(np.asarray(A, dtype=np.float64))
+    Bt = torch.tensor(np.asarray(B, dtype=np.float64))
+    act = torch.sigmoid if use_torch_sigmoid else (lambda z: 1.0 / (1.0 + torch.exp(-z)))
+    value = act(Bt @ act(At @ xt)).sum()
+    value.backward()
+    return value.item(), xt.grad.numpy()
+
+
+def mp_reference(x, A, B, dps=50):
+    """(f, grad) at ``dps`` digits from the float64 inputs, with mpmath:
+    grad = A^T (sigma'(y1) * (B^T sigma'(y3))), sigma'(z) = e^z / (1 + e^z)^2."""
+    with mp.workdps(dps):
+        def sig(z):
+            return 1 / (1 + mp.exp(-z))
+
+        def dsig(z):
+            return mp.exp(-abs(z)) / (1 + mp.exp(-abs(z))) ** 2
+
+        (d1, d0), d2 = A.shape, B.shape[0]
+        y1 = [mp.fsum(mp.mpf(A[i, j]) * mp.mpf(x[j]) for j in range(d0)) for i in range(d1)]
+        y2 = [sig(v) for v in y1]
+        y3 = [mp.fsum(mp.mpf(B[k, i]) * y2[i] for i in range(d1)) for k in range(d2)]
+        value = mp.fsum(sig(v) for v in y3)
+        ybar3 = [dsig(v) for v in y3]
+        ybar1 = [dsig(y1[i]) * mp.fsum(mp.mpf(B[k, i]) * ybar3[k] for k in range(d2)) for i in range(d1)]
+        grad = [mp.fsum(mp.mpf(A[i, j]) * ybar1[i] for i in range(d1)) for j in range(d0)]
+        return float(value), np.array([float(g) for g in grad])
+
+
+def as_torch(*arrays):
+    return tuple(torch.from_numpy(np.ascontiguousarray(a)) for a in arrays)
+
+
+# --------------------------------------------------------------------------
+# Gradients against PyTorch and the complex step, float64
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fun", ALL_FUNS, ids=name)
+def test_gradient_matches_torch_float64(problem, fun):
+    A, B, x = problem
+    ref_value, ref_grad = torch_reference(x, A, B)
+    value, grad = fun(x, A, B)
+    assert isinstance(grad, np.ndarray) and grad.shape == x.shape and grad.dtype == np.float64
+    assert np.ndim(value) == 0
+    assert rel_err(grad, ref_grad) <= 1e-12
+    assert abs(float(value) - ref_value) <= 1e-13 * abs(ref_value)
+
+
+def test_f_matches_closed_form_and_torch(problem):
+    A, B, x = problem
+    value = f(x, A, B)
+    assert np.ndim(value) == 0 and np.asarray(value).dtype == np.float64
+    assert abs(value - f_closed(x, A, B)) <= 1e-13 * abs(f_closed(x, A, B))
+    assert abs(value - torch_reference(x, A, B)[0]) <= 1e-13 * abs(value)
+
+
+@pytest.mark.parametrize("fun", ALL_FUNS, ids=name)
+def test_gradient_matches_complex_step(problem, fun):
+    A, B, x = problem
+    _, grad = fun(x, A, B)
+    err = gradcheck.gradient_error(lambda z: f_closed(z, A, B), x, grad, n_dirs=4, seed=1)
+    assert err <= 1e-13
+
+
+def test_gradient_matches_central_differences(problem):
+    A, B, x = problem
+    _, grad = f_and_grad_reverse(x, A, B)
+    gradcheck.assert_gradient(lambda z: f_closed(z, A, B), x, grad, rtol=1e-7, method="central")
+
+
+def test_gradient_is_not_trivial(problem):
+    """Guards the comparisons above: the gradients compared are not ~0."""
+    A, B, x = problem
+    _, grad = torch_reference(x, A, B)
+    assert np.max(np.abs(grad)) > 1e-3
+
+
+# --------------------------------------------------------------------------
+# Part (a): the stage Jacobians
+# --------------------------------------------------------------------------
+
+
+def test_jacobians_shapes_values_and_product(problem):
+    A, B, x = problem
+    (d1, d0), d2 = A.shape, B.shape[0]
+    J1, J2, J3, J4, J5 = jacobians(x, A, B)
+    assert [J.shape for J in (J1, J2, J3, J4, J5)] == [(d1, d0), (d1, d1), (d2, d1), (d2, d2), (1, d2)]
+    np.testing.assert_array_equal(J1, A)
+    np.testing.assert_array_equal(J3, B)
+    np.testing.assert_array_equal(J5, np.ones((1, d2)))
+
+    s2 = sigma_np(A @ x)
+    s4 = sigma_np(B @ s2)
+    for J, s in ((J2, s2), (J4, s4)):
+        np.testing.assert_array_equal(J - np.diag(np.diag(J)), 0.0)   # exactly diagonal
+        np.testing.assert_allclose(np.diag(J), s * (1.0 - s), rtol=1e-13, atol=0)
+
+    _, ref_grad = torch_reference(x, A, B)
+    forward_order = J5 @ (J4 @ (J3 @ (J2 @ J1)))
+    reverse_order = (((J5 @ J4) @ J3) @ J2) @ J1
+    for product in (forward_order, reverse_order):
+        assert product.shape == (1, d0)
+        assert rel_err(product[0], ref_grad) <= 1e-12
+
+
+# --------------------------------------------------------------------------
+# chunk_size and block_rows
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(7, 5, 6), (50, 40, 30)])
+def test_forward_chunk_sizes_agree(shape):
+    A, B, x = make_problem(*shape, seed=3)
+    d0 = shape[0]
+    _, ref_grad = torch_reference(x, A, B)
+    # Chunked runs first, and every result kept alive: a freed gradient
+    # buffer holding the right numbers must not be recycled by empty_like
+    # and hide a chunk that was never written.
+    results = {cs: f_and_grad_forward(x, A, B, chunk_size=cs) for cs in (1, 3, d0, d0 + 5)}
+    value0, grad0 = f_and_grad_forward(x, A, B)
+    assert rel_err(grad0, ref_grad) <= 1e-12
+    for chunk_size, (value, grad) in results.items():
+        assert value == value0                      # the value does not depend on chunking
+        assert rel_err(grad, grad0) <= 1e-13, chunk_size
+        assert rel_err(grad, ref_grad) <= 1e-12, chunk_size
+
+
+@pytest.mark.parametrize("chunk_size", [0, -1, 2.5, True])
+def test_forward_bad_chunk_size(chunk_size):
+    A, B, x = make_problem(4, 3, 2)
+    with pytest.raises(ValueError, match=re.escape(f"chunk_size must be a positive integer or None, got {chunk_size!r}")):
+        f_and_grad_forward(x, A, B, chunk_size=chunk_size)
+
+
+@pytest.mark.parametrize("shape", [(7, 5, 20), (33, 64, 17)])
+def test_fused_block_rows_agree(shape):
+    A, B, x = make_problem(*shape, seed=4)
+    d2 = shape[2]
+    value0, grad0 = f_and_grad_reverse(x, A, B)
+    for block_rows in (1, 7, d2, d2 + 1, 64):
+        value, grad = f_and_grad_reverse_fused(x, A, B, block_rows=block_rows)
+        assert abs(value - value0) <= 1e-13 * abs(value0), block_rows
+        assert rel_err(grad, grad0) <= 1e-13, block_rows
+
+
+@pytest.mark.parametrize("block_rows", [0, -1, 2.5, True])
+def test_fused_bad_block_rows(block_rows):
+    A, B, x = make_problem(4, 3, 2)
+    with pytest.raises(ValueError, match=re.escape(f"block_rows must be a positive integer, got {block_rows!r}")):
+        f_and_grad_reverse_fused(x, A, B, block_rows=block_rows)
+
+
+# --------------------------------------------------------------------------
+# float32, torch tensors, inputs left alone
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(5, 3, 8), (50, 40, 30), (33, 64, 17)])
+@pytest.mark.parametrize("fun", ALL_FUNS, ids=name)
+def test_float32_in_float32_out(shape, fun):
+    A, B, x = make_problem(*shape, seed=5, dtype=np.float32)
+    value, grad = fun(x, A, B)
+    assert np.asarray(value).dtype == np.float32 and np.ndim(value) == 0
+    assert grad.dtype == np.float32 and grad.shape == x.shape
+    # Reference: the same float32 numbers, differentiated in float64.
+    ref_value, ref_grad = torch_reference(x.astype(np.float64), A.astype(np.float64), B.astype(np.float64))
+    err = rel_err(grad, ref_grad)
+    assert err <= 1e-4
+    assert err > 1e-10            # it really ran in single precision
+    assert abs(float(value) - ref_value) <= 1e-5 * abs(ref_value)
+
+
+def test_float32_f_jacobians_sigmoid_keep_dtype():
+    A, B, x = make_problem(5, 3, 8, dtype=np.float32)
+    assert np.asarray(f(x, A, B)).dtype == np.float32
+    assert all(J.dtype == np.float32 for J in jacobians(x, A, B))
+    z = np.linspace(-3, 3, 7, dtype=np.float32)
+    assert sigmoid(z).dtype == np.float32
+    assert all(out.dtype == np.float32 for out in sigmoid_and_slope(z))
+    assert sigmoid(torch.from_numpy(z)).dtype == torch.float32
+
+
+@pytest.mark.parametrize("np_dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("fun", ALL_FUNS, ids=name)
+def test_torch_in_torch_out(fun, np_dtype):
+    A, B, x = make_problem(6, 5, 4, seed=7, dtype=np_dtype)
+    xt, At, Bt = as_torch(x, A, B)
+    value_t, grad_t = fun(xt, At, Bt)
+    torch_dtype = getattr(torch, np.dtype(np_dtype).name)
+    assert isinstance(value_t, torch.Tensor) and isinstance(grad_t, torch.Tensor)
+    assert value_t.dtype == torch_dtype and grad_t.dtype == torch_dtype
+    assert value_t.ndim == 0 and tuple(grad_t.shape) == x.shape
+    value_n, grad_n = fun(x, A, B)
+    tol = 1e-13 if np_dtype == np.float64 else 1e-5
+    assert rel_err(grad_t.numpy(), grad_n) <= tol
+    assert abs(value_t.item() - float(value_n)) <= tol * abs(float(value_n))
+
+
+@pytest.mark.parametrize("fun", VALIDATING, ids=name)
+def test_inputs_not_modified(fun):
+    A, B, x = make_problem(6, 5, 4, seed=8)
+    copies = [a.copy() for a in (x, A, B)]
+    fun(x, A, B)
+    for a, c in zip((x, A, B), copies):
+        np.testing.assert_array_equal(a, c)
+
+
+# --------------------------------------------------------------------------
+# sigmoid and its slope
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sigmoid_exact_at_extremes_without_warnings(dtype):
+    z = np.array([-1000.0, 0.0, 1000.0], dtype=dtype)
+    s = sigmoid(z)
+    assert s.dtype == dtype
+    assert s.tolist() == [0.0, 0.5, 1.0]
+    s2, slope = sigmoid_and_slope(z)
+    assert s2.tolist() == [0.0, 0.5, 1.0]
+    assert slope.tolist() == [0.0, 0.25, 0.0]
+    assert sigmoid(torch.tensor([-1000.0, 0.0, 1000.0])).tolist() == [0.0, 0.5, 1.0]
+
+
+def test_sigmoid_accepts_lists_and_ints():
+    np.testing.assert_array_equal(sigmoid([-1000, 0, 1000]), [0.0, 0.5, 1.0])
+    assert sigmoid(np.array([0, 1])).dtype == np.float64
+
+
+def test_sigmoid_matches_textbook_formula():
+    z = np.linspace(-30.0, 30.0, 601)
+    np.testing.assert_allclose(sigmoid(z), 1.0 / (1.0 + np.exp(-z)), rtol=1e-15, atol=0)
+
+
+def test_slope_matches_s_times_one_minus_s():
+    z = np.linspace(-5.0, 5.0, 101)
+    s = 1.0 / (1.0 + np.exp(-z))
+    value, slope = sigmoid_and_slope(z)
+    np.testing.assert_allclose(value, s, rtol=1e-15, atol=0)
+    np.testing.assert_allclose(slope, s * (1.0 - s), rtol=1e-13, atol=0)
+
+
+def test_slope_accurate_in_both_tails():
+    z = np.array([-700.0, -200.0, -50.0, -20.0, 20.0, 50.0, 200.0, 700.0])
+    _, slope = sigmoid_and_slope(z)
+    with mp.workdps(40):
+        exact = [float(mp.exp(mp.mpf(v)) / (1 + mp.exp(mp.mpf(v))) ** 2) for v in z]
+    np.testing.assert_allclose(slope, exact, rtol=1e-14, atol=0)
+    # The sigma' = exp(-|z|) tail, without a 1 - sigma cancellation at z = +50.
+    assert abs(slope[2] - math.exp(-50)) <= 1e-14 * math.exp(-50)
+    assert abs(slope[5] - math.exp(-50)) <= 1e-14 * math.exp(-50)
+
+
+# --------------------------------------------------------------------------
+# Saturated sigmoids
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("scale", [1e4, 100.0])
+@pytest.mark.parametrize("fun", ALL_FUNS, ids=name)
+def test_saturated_inputs(fun, scale):
+    A, B, x = make_problem(6, 5, 4, seed=11)
+    A, B = A * scale, B * scale
+    assert np.median(np.abs(A @ x)) > 0.5 * scale   # pre-activations really are huge
+    value, grad = fun(x, A, B)
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
+
+    ref_value, ref_grad = torch_reference(x, A, B, use_torch_sigmoid=True)
+    assert abs(float(value) - ref_value) <= 1e-13 * abs(ref_value)
+    # torch's sigma' = s (1 - s) loses relative accuracy in the z > 0 tail
+    # (about 5e-9 here), so agreement with torch, and torch's own accuracy,
+    # are only checked to 1e-6; helpers' exp(-|z|) form is held to 1e-11.
+    mp_value, mp_grad = mp_reference(x, A, B)
+    assert abs(float(value) - mp_value) <= 1e-13 * abs(mp_value)
+    if scale == 1e4:            # every sigma' underflows: the exact gradient is 0 in float64
+        assert np.max(np.abs(mp_grad)) < 1e-300
+        np.testing.assert_array_equal(grad, 0.0)
+        np.testing.assert_array_equal(ref_grad, 0.0)
+    else:
+        assert rel_err(grad, ref_grad) <= 1e-6
+        assert rel_err(grad, mp_grad) <= (1e-6 if fun is f_and_grad_torch else 1e-11)
+
+
+@pytest.mark.parametrize("fun", ALL_FUNS, ids=name)
+def test_partly_saturated_matches_mpmath(fun):
+    A, B, x = make_problem(6, 5, 4, seed=11)
+    A, B = 30.0 * A, 30.0 * B
+    _, grad = fun(x, A, B)
+    _, mp_grad = mp_reference(x, A, B)
+    assert rel_err(grad, mp_grad) <= 1e-12
+
+
+# --------------------------------------------------------------------------
+# Input validation
+# --------------------------------------------------------------------------
+
+
+def _three(d0, d1, d2):
+    A, B, x = make_problem(d0, d1, d2)
+    return x, A, B
+
+
+BAD_SHAPES = [
+    # (x shape, A shape, B shape)
+    ((3,), (4, 5), (2, 4)),        # A has 5 columns, x has 3 entries
+    ((5,), (4, 5), (2, 3)),        # B has 3 columns, A has 4 rows
+    ((5,), (0, 5), (2, 0)),        # d1 = 0
+]
+
+
+@pytest.mark.parametrize("shapes", BAD_SHAPES, ids=str)
+@pytest.mark.parametrize("fun", VALIDATING, ids=name)
+def test_shape_mismatch_raises(fun, shapes):
+    x, A, B = (np.ones(s) for s in shapes)
+    expected = f"x: {shapes[0]}, A: {shapes[1]}, B: {shapes[2]}"
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        fun(x, A, B)
+
+
+WRONG_NDIM = [
+    ((3, 1), (4, 3), (2, 4)),      # x is a column
+    ((3,), (12,), (2, 4)),         # A flat
+    ((3,), (4, 3), (2, 4, 1)),     # B 3-D
+    ((), (4, 3), (2, 4)),          # x 0-D
+]
+
+
+@pytest.mark.parametrize("shapes", WRONG_NDIM, ids=str)
+@pytest.mark.parametrize("fun", VALIDATING, ids=name)
+def test_wrong_ndim_raises(fun, shapes):
+    x, A, B = (np.ones(s) for s in shapes)
+    expected = f"got x: {shapes[0]}, A: {shapes[1]}, B: {shapes[2]}"
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        fun(x, A, B)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("fun", VALIDATING, ids=name)
+def test_nonfinite_x_raises(fun, bad):
+    x, A, B = _three(5, 4, 3)
+    x[2] = bad
+    with pytest.raises(ValueError, match=r"x must be finite.*1 NaN/inf entries out of 5"):
+        fun(x, A, B)
+
+
+@pytest.mark.parametrize("fun", VALIDATING, ids=name)
+def test_nonfinite_x_raises_for_tensors(fun):
+    x, A, B = as_torch(*_three(5, 4, 3))
+    x[0] = float("nan")
+    x[1] = float("inf")
+    with pytest.raises(ValueError, match=r"x must be finite.*2 NaN/inf entries"):
+        fun(x, A, B)
+
+
+@pytest.mark.parametrize("fun", VALIDATING, ids=name)
+def test_mixed_dtypes_raise(fun):
+    x, A, B = _three(5, 4, 3)
+    with pytest.raises(TypeError, match=r"'x': 'float32'.*'A': 'float64'"):
+        fun(x.astype(np.float32), A, B)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.float16, np.complex128])
+@pytest.mark.parametrize("fun", VALIDATING, ids=name)
+def test_unsupported_dtypes_raise(fun, dtype):
+    x, A, B = (np.ones(s, dtype=dtype) for s in ((3,), (4, 3), (2, 4)))
+    with pytest.raises(TypeError, match=np.dtype(dtype).name):
+        fun(x, A, B)
+
+
+@pytest.mark.parametrize("fun", VALIDATING, ids=name)
+def test_python_lists_raise(fun):
+    x, A, B = _three(3, 2, 2)
+    with pytest.raises(TypeError, match="x must be a NumPy array or torch tensor, got list"):
+        fun(x.tolist(), A, B)
+    with pytest.raises(TypeError, match="B must be a NumPy array or torch tensor, got list"):
+        fun(x, A, B.tolist())
+
+
+@pytest.mark.parametrize("fun", VALIDATING, ids=name)
+def test_mixed_numpy_and_torch_raise(fun):
+    x, A, B = _three(3, 2, 2)
+    (At,) = as_torch(A)
+    with pytest.raises(TypeError, match=r"must all be NumPy arrays or all torch tensors.*'A': True"):
+        fun(x, At, B)
+
+
+# --------------------------------------------------------------------------
+# make_problem
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad, exc", [(0, ValueError), (-3, ValueError), (2.5, TypeError), (True, TypeError)])
+@pytest.mark.parametrize("position", [0, 1, 2])
+def test_make_problem_bad_sizes(bad, exc, position):
+    sizes = [3, 4, 5]
+    sizes[position] = bad
+    with pytest.raises(exc, match=f"d{position} must be"):
+        make_problem(*sizes)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.float16, np.complex128, "int32"])
+def test_make_problem_bad_dtype(dtype):
+    with pytest.raises(TypeError, match="dtype must be float32 or float64"):
+        make_problem(3, 4, 5, dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, "float32"])
+def test_make_problem_shapes_and_dtype(dtype):
+    A, B, x = make_problem(3, 4, 5, dtype=dtype)
+    assert (A.shape, B.shape, x.shape) == ((4, 3), (5, 4), (3,))
+    assert A.dtype == B.dtype == x.dtype == np.dtype(dtype)
+
+
+def test_make_problem_seeds():
+    first, again, other = make_problem(6, 5, 4, seed=1), make_problem(6, 5, 4, seed=1), make_problem(6, 5, 4, seed=2)
+    for a, b, c in zip(first, again, other):
+        np.testing.assert_array_equal(a, b)
+        assert not np.any(a == c)
+
+
+@pytest.mark.parametrize("d0", [10, 1000])
+def test_make_problem_preactivations_are_order_one(d0):
+    A, B, x = make_problem(d0, 200, 150, seed=0)
+    y1 = A @ x
+    y3 = B @ sigma_np(y1)
+    assert 0.3 <= np.std(y1) <= 3.0
+    assert 0.3 <= np.std(y3) <= 3.0
+
+
+# --------------------------------------------------------------------------
+# The checker catches wrong gradients
+# --------------------------------------------------------------------------
+
+
+def _reverse_parts(x, A, B):
+    y1 = A @ x
+    y2 = sigma_np(y1)
+    y3 = B @ y2
+    y4 = sigma_np(y3)
+    return y1, y2, y3, y4
+
+
+def _slope(z):
+    s = sigma_np(z)
+    return s * (1.0 - s)
+
+
+def _wrong_gradients(x, A, B):
+    """Gradients with the bugs one typically writes, by name."""
+    y1, y2, y3, y4 = _reverse_parts(x, A, B)
+    s2, s4 = _slope(y1), _slope(y3)
+    true = ((s4 @ B) * s2) @ A
+    wrong = {
+        "sigma' at the activation y2, not at y1": ((s4 @ B) * _slope(y2)) @ A,
+        "sigma'(y1) left out": (s4 @ B) @ A,
+        "sign flipped": -true,
+    }
+    if len(y1) == len(y3):
+        wrong["sigma' of the other layer (s2 <-> s4)"] = ((s2 @ B) * s4) @ A
+    if A.shape[0] == A.shape[1]:
+        wrong["A.T in place of A"] = A @ ((s4 @ B) * s2)
+    if B.shape[0] == B.shape[1]:
+        wrong["B.T in place of B"] = (B @ s4 * s2) @ A
+    bumped = true.copy()
+    j = int(np.argmax(np.abs(bumped)))
+    bumped[j] *= 1 + 1e-6
+    wrong["one entry off by 1e-6 relative"] = bumped
+    return true, wrong
+
+
+@pytest.mark.parametrize("shape", [(6, 6, 6), (5, 5, 4), (6, 4, 4), (7, 3, 5)])
+def test_checker_passes_true_and_catches_wrong_gradients(shape):
+    A, B, x = make_problem(*shape, seed=12)
+    fun = lambda z: f_closed(z, A, B)  # noqa: E731
+    true, wrong = _wrong_gradients(x, A, B)
+    np.testing.assert_allclose(true, f_and_grad_reverse(x, A, B)[1], rtol=1e-12)
+
+    assert gradcheck.gradient_ok(fun, x, true, rtol=1e-13)
+    gradcheck.assert_gradient(fun, x, true, rtol=1e-13)
+    for label, g in wrong.items():
+        assert not gradcheck.gradient_ok(fun, x, g, rtol=1e-13), label
+        with pytest.raises(AssertionError, match="gradient check failed"):
+            gradcheck.assert_gradient(fun, x, g, rtol=1e-13)
+
+
+def test_central_differences_catch_coarse_errors_only():
+    """Central differences resolve ~1e-9: they catch wrong formulas and a 1e-4
+    perturbation, but a 1e-6 one needs the complex step (previous test)."""
+    A, B, x = make_problem(6, 6, 6, seed=12)
+    fun = lambda z: f_closed(z, A, B)  # noqa: E731
+    true, wrong = _wrong_gradients(x, A, B)
+    assert gradcheck.gradient_ok(fun, x, true, rtol=1e-7, method="central")
+    del wrong["one entry off by 1e-6 relative"]
+    bumped = true.copy()
+    bumped[int(np.argmax(np.abs(bumped)))] *= 1 + 1e-4
+    wrong["one entry off by 1e-4 relative"] = bumped
+    for label, g in wrong.items():
+        assert not gradcheck.gradient_ok(fun, x, g, rtol=1e-7, method="central"), label
+
+
+def test_checker_rejects_wrong_shape_and_method():
+    A, B, x = make_problem(4, 3, 2)
+    fun = lambda z: f_closed(z, A, B)  # noqa: E731
+    with pytest.raises(ValueError, match="shape"):
+        gradcheck.gradient_error(fun, x, np.zeros(3))
+    with pytest.raises(ValueError, match="method"):
+        gradcheck.gradient_error(fun, x, np.zeros(4), method="forward")
