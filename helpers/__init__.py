@@ -23,3 +23,20 @@ __all__ = [
     "f_and_grad_reverse_fused",
     "heron_sqrt", "heron_sqrt_forward", "heron_sqrt_reverse",
 ]
+
+# Accuracy checks and Problem 2 figures (used by the notebooks).
+from .accuracy import (  # noqa: E402
+    UNIT_ROUNDOFF, agreement_row, central_difference, complex_step, correct_digits,
+    heron_complex, markdown_table, max_rel_error, rel_error,
+)
+from .heron_plots import (  # noqa: E402
+    heron_history, plot_error_history, plot_error_vs_x,
+    plot_value_and_derivative_errors,
+)
+
+__all__ += [
+    "UNIT_ROUNDOFF", "agreement_row", "central_difference", "complex_step",
+    "correct_digits", "heron_complex", "markdown_table", "max_rel_error", "rel_error",
+    "heron_history", "plot_error_history", "plot_error_vs_x",
+    "plot_value_and_derivative_errors",
+]

@@ -16,6 +16,7 @@ Every function takes x as a Python number (returns floats) or a NumPy array
 that of the steps that element actually ran.
 """
 
+from array import array
 import math
 import numbers
 
@@ -104,29 +105,32 @@ def heron_sqrt_reverse(x, n_iter=100, *, tol=None):
     """(y_N, dy_N/dx) by reverse mode: record the forward sweep, then pull
     the adjoint back from y_N to x.
 
-    Memory: the tape keeps every y_{k-1} (and, with tol, which elements were
-    still iterating), i.e. O(N * size of x) numbers -- 8 MB of floats for
-    N = 10**6 and a scalar x.  The backward sweep needs a_k and b_k, which
-    depend on y_{k-1}; storing it is the textbook choice (recomputing from
-    y_0 would cost O(N^2), checkpointing trades the two).
+    Memory: the tape keeps every y_{k-1}, since a_k and b_k depend on it:
+    8 N bytes for a scalar x (a packed array of doubles: 8 MB for N = 10**6),
+    one float64 array per step for an array x.  With tol, element i ran
+    steps[i] steps, so step k acted on it iff k < steps[i]: one integer per
+    element replaces a mask per step.  Recomputing the iterates instead would
+    cost O(N^2) time; checkpointing trades between the two.
     Cost: about twice heron_sqrt.
     """
     x = _check(x, n_iter, tol)
     y = 1.0 + 0.0 * x
     active = _start_active(x, tol)
-    tape = []                               # (y_{k-1}, active_k) for every step run
+    steps = 0 * active                      # how many steps each element ran
+    tape = array("d") if isinstance(x, float) else []
     for _ in range(n_iter):
-        y_next, _, _ = _step(x, y)
-        tape.append((y, active))
+        tape.append(y)                      # y_{k-1}, the input of step k
         y_prev = y
-        y = _select(active, y_next, y)
+        y = _select(active, _step(x, y)[0], y)
+        steps = steps + active
         active = _still_active(active, y_prev, y, tol)
         if not _any(active):
             break
 
     ybar, xbar = 1.0 + 0.0 * x, 0.0 * x     # ybar = dy_N/dy_N = 1
-    for y_prev, was_active in reversed(tape):
-        _, a, b = _step(x, y_prev)
-        xbar = xbar + _select(was_active, ybar * b, 0.0)
-        ybar = _select(was_active, ybar * a, ybar)
+    for k in reversed(range(len(tape))):
+        _, a, b = _step(x, tape[k])
+        acted = k < steps                   # did step k+1 act on the element?
+        xbar = xbar + _select(acted, ybar * b, 0.0)
+        ybar = _select(acted, ybar * a, ybar)
     return y, xbar

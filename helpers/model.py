@@ -83,7 +83,8 @@ def make_problem(d0, d1, d2, *, seed=0, dtype=np.float64):
     O(1) whatever the sizes: the sigmoids then work in their curved region
     instead of saturating, and the gradient is a meaningful test.
 
-    Returns A: (d1, d0), B: (d2, d1), x: (d0,), all of ``dtype``.
+    Returns A: (d1, d0), B: (d2, d1), x: (d0,), all of ``dtype``; the numbers
+    are drawn in float64, so the float32 problem is the float64 one rounded.
     Cost: O(d1 (d0 + d2)) random numbers.
     """
     for name, d in (("d0", d0), ("d1", d1), ("d2", d2)):
@@ -95,12 +96,12 @@ def make_problem(d0, d1, d2, *, seed=0, dtype=np.float64):
     if dtype.name not in FLOAT_DTYPES:
         raise TypeError(f"dtype must be float32 or float64, got {dtype}")
     rng = np.random.default_rng(seed)
-    A = rng.standard_normal((d1, d0), dtype=dtype)
-    A *= dtype.type(1.0 / np.sqrt(d0))
-    B = rng.standard_normal((d2, d1), dtype=dtype)
-    B *= dtype.type(1.0 / np.sqrt(d1))
-    x = rng.standard_normal(d0, dtype=dtype)
-    return A, B, x
+    A = rng.standard_normal((d1, d0))
+    A *= 1.0 / np.sqrt(d0)
+    B = rng.standard_normal((d2, d1))
+    B *= 1.0 / np.sqrt(d1)
+    x = rng.standard_normal(d0)
+    return tuple(a.astype(dtype, copy=False) for a in (A, B, x))
 
 
 def f(x, A, B):

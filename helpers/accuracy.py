@@ -1,0 +1,146 @@
+"""How far apart two results are, independent derivative oracles, and a small
+agreement table (a list of dicts, rendered as a Markdown string; no pandas).
+
+Used by the notebooks to judge every derivative against something computed
+another way: PyTorch, a central difference, a complex step, a closed form.
+"""
+
+import math
+
+import numpy as np
+
+from ._arrays import is_torch
+
+# Unit roundoff u = eps/2: a correctly rounded operation errs by at most u.
+UNIT_ROUNDOFF = {"float32": 2.0**-24, "float64": 2.0**-53}
+
+
+def _as_float64(a):
+    """NumPy float64 copy of a scalar, array or torch tensor."""
+    if is_torch(a):
+        a = a.detach().cpu().numpy()
+    return np.asarray(a, dtype=np.float64)
+
+
+def max_rel_error(a, ref):
+    """Normwise relative error  max_i |a_i - ref_i| / max_i |ref_i|.
+
+    a, ref: same shape (scalars allowed); NumPy arrays or torch tensors of any
+    float dtype.  Both are widened to float64 first, so a float32 result can be
+    judged against a float64 reference.  The norm-wise form is used because an
+    entry-wise ratio explodes on gradient entries that happen to be near 0.
+    Returns a float (0.0 when the two agree exactly).  Cost: O(size).
+    """
+    a, ref = _as_float64(a), _as_float64(ref)
+    if a.shape != ref.shape:
+        raise ValueError(f"shapes differ: result {a.shape} vs reference {ref.shape}")
+    scale = np.max(np.abs(ref))
+    if not scale > 0:
+        raise ValueError("reference is all zeros (or NaN): relative error undefined")
+    return float(np.max(np.abs(a - ref)) / scale)
+
+
+def rel_error(a, ref):
+    """Entry-wise relative error |a - ref| / |ref| in float64 (a and ref broadcast:
+    ref of shape (m,) against a history of shape (n, m) gives (n, m)).
+
+    For quantities whose reference never vanishes (sqrt(x), 1/(2 sqrt(x))).
+    Cost: O(size).
+    """
+    a, ref = _as_float64(a), _as_float64(ref)
+    if np.any(ref == 0):
+        raise ValueError("reference has zero entries: use max_rel_error instead")
+    return np.abs(a - ref) / np.abs(ref)
+
+
+def correct_digits(err):
+    """Number of correct significant decimal digits, -log10(err); inf if err == 0."""
+    if err < 0 or math.isnan(err):
+        raise ValueError(f"an error must be >= 0, got {err!r}")
+    return math.inf if err == 0 else -math.log10(err)
+
+
+def agreement_row(label, a, ref, **extra):
+    """One table row: {'comparison': label, **extra, 'max rel. error', 'digits'}.
+
+    a, ref as in ``max_rel_error``; extra columns (e.g. dtype='float32') are
+    placed between the label and the numbers.
+    """
+    err = max_rel_error(a, ref)
+    return {"comparison": label, **extra, "max rel. error": err,
+            "digits": correct_digits(err)}
+
+
+def _cell(v, floatfmt):
+    """Format one table cell: floats in ``floatfmt``, digits of inf as 'all'."""
+    if isinstance(v, (float, np.floating)):
+        return "all" if math.isinf(v) else format(float(v), floatfmt)
+    return str(v).replace("|", "\\|")      # a bare | would split the cell
+
+
+def markdown_table(rows, floatfmt=".2e", digitsfmt=".1f"):
+    """Render a list of dicts (same keys, in order) as a Markdown pipe table.
+
+    Floats use ``floatfmt``; a column named 'digits' uses ``digitsfmt`` and
+    shows an exact match (inf digits) as 'all'; '|' in text is escaped.
+    Columns are padded to a common width.
+    Returns a str; display it with ``IPython.display.Markdown``.
+    Cost: O(rows * columns).
+    """
+    if not rows:
+        raise ValueError("no rows to tabulate")
+    cols = list(rows[0])
+    for r in rows:
+        if list(r) != cols:
+            raise ValueError(f"every row needs the columns {cols}, got {list(r)}")
+    table = [[_cell(c, floatfmt) for c in cols]]
+    table += [[_cell(r[c], digitsfmt if c == "digits" else floatfmt) for c in cols]
+              for r in rows]
+    # Padded columns read well as plain text, and pandoc sizes wide tables'
+    # columns in proportion to the dashes under each header.
+    widths = [max(3, *(len(line[j]) for line in table)) for j in range(len(cols))]
+    table.insert(1, ["-" * w for w in widths])
+    return "\n".join("| " + " | ".join(c.ljust(w) for c, w in zip(line, widths)) + " |"
+                     for line in table)
+
+
+def central_difference(fun, x, v, eps):
+    """Directional derivative (fun(x + eps v) - fun(x - eps v)) / (2 eps).
+
+    fun: (d,) -> scalar; x, v: (d,).  Truncation error O(eps^2), rounding
+    error O(u |fun(x)| / eps).  Returns a float.  Cost: two evaluations of fun.
+    """
+    x, v = np.asarray(x), np.asarray(v)
+    if x.shape != v.shape:
+        raise ValueError(f"x and v must have one shape, got {x.shape} and {v.shape}")
+    eps = x.dtype.type(eps) if np.issubdtype(x.dtype, np.floating) else eps
+    return float((fun(x + eps * v) - fun(x - eps * v)) / (2 * eps))
+
+
+def complex_step(fun, x, h=None):
+    """Derivative of a real scalar function by the complex step Im fun(x + ih) / h.
+
+    fun must use only analytic operations on its (complex) argument.  No
+    subtraction occurs, so with a tiny h (default 1e-20 |x|) the result is
+    accurate to rounding, unlike a finite difference.  Cost: one evaluation.
+    """
+    x = float(x)
+    h = 1e-20 * (abs(x) or 1.0) if h is None else float(h)
+    return fun(complex(x, h)).imag / h
+
+
+def heron_complex(z, n_iter, tol=None):
+    """The Heron program, rewritten in complex arithmetic for ``complex_step``.
+
+    Independent of ``helpers.heron``; z: a complex scalar.  Runs at most n_iter
+    steps y <- (y + z/y)/2 from y = 1; with ``tol`` it stops as helpers.heron
+    does, once |y_k - y_{k-1}| <= tol |y_k| (tested on real parts, so the
+    tiny imaginary part never changes the number of steps).
+    Returns (y: complex, steps: int).  Cost: O(steps).
+    """
+    y = 1.0 + 0.0j
+    for k in range(1, n_iter + 1):
+        y, y_prev = 0.5 * (y + z / y), y
+        if tol is not None and abs(y.real - y_prev.real) <= tol * abs(y.real):
+            return y, k
+    return y, n_iter

@@ -1,0 +1,115 @@
+"""Problem 2 figures: errors of Heron's iterates and of their derivatives.
+
+``heron_history`` computes the numbers; the ``plot_*`` functions only draw
+them.  Plot functions take ``ax=None`` (a new (7, 4) figure is made), return
+the figure and never call ``plt.show()``.  Errors of exactly 0 cannot sit on
+a log axis: they are drawn at ``floor`` and a dotted line marks that level.
+"""
+
+import numpy as np
+
+from .accuracy import UNIT_ROUNDOFF
+from .heron import heron_sqrt_forward
+
+# Hollow markers of different shapes keep coinciding curves distinguishable.
+_MARKERS = "os^vDpx"
+
+
+def heron_history(x, n_iter):
+    """Iterates and tangents of Heron's method for k = 0..n_iter.
+
+    x: positive float or (m,) array.  Returns (ys, ts), each of shape
+    (n_iter + 1,) + shape(x): ys[k] = y_k and ts[k] = dy_k/dx of the k-step
+    program, taken from ``heron_sqrt_forward`` itself (no second copy of the
+    recursion).  Cost: O(n_iter^2 * m), fine for n_iter up to a few hundred.
+    """
+    pairs = [heron_sqrt_forward(x, k) for k in range(n_iter + 1)]
+    return np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+
+
+def _axes(ax):
+    """The given axes, or a fresh (7, 4) figure's."""
+    if ax is None:
+        import matplotlib.pyplot as plt  # here, so that import helpers stays light
+
+        _, ax = plt.subplots(figsize=(7, 4), layout="constrained")
+    return ax
+
+
+def _floored(err, floor):
+    """(err with values below floor, i.e. zeros, raised to it; whether any were)."""
+    err = np.asarray(err, dtype=np.float64)
+    return np.maximum(err, floor), bool(np.any(err < floor))
+
+
+def _columns(err):
+    """err as a 2-D array, one column per curve."""
+    err = np.asarray(err, dtype=np.float64)
+    return err[:, None] if err.ndim == 1 else err
+
+
+def _reference_lines(ax, floor, any_floored):
+    """Unit roundoff line, and the floor line when some error was 0."""
+    ax.axhline(UNIT_ROUNDOFF["float64"], color="gray", lw=0.8, ls="--",
+               label=r"unit roundoff $2^{-53}$")
+    if any_floored:
+        ax.axhline(floor, color="gray", lw=0.8, ls=":", label="error exactly 0")
+
+
+def plot_error_vs_x(x, errors, labels, ax=None, floor=1e-18):
+    """Relative error against x on log-log axes, one curve per entry.
+
+    x: (m,) positive; errors: sequence of (m,) arrays; labels: one str each.
+    """
+    ax = _axes(ax)
+    floored = False
+    for j, (err, label) in enumerate(zip(errors, labels, strict=True)):
+        e, z = _floored(err, floor)
+        floored |= z
+        ax.loglog(x, e, "-", marker=_MARKERS[j % len(_MARKERS)], ms=4, mfc="none",
+                  lw=1, label=label)
+    _reference_lines(ax, floor, floored)
+    ax.set_xlabel("$x$")
+    ax.set_ylabel(r"relative error $|y_N - \sqrt{x}| / \sqrt{x}$")
+    ax.legend(fontsize="small")
+    return ax.figure
+
+
+def plot_error_history(errors, labels, ax=None, floor=1e-18, ylabel=None):
+    """Error per iteration k = 0..n_iter on a semilog-y axis.
+
+    errors: (n_iter + 1, m) array, one column per curve (or (n_iter + 1,) for
+    one curve); labels: m strings.
+    """
+    ax = _axes(ax)
+    e, floored = _floored(_columns(errors), floor)
+    for j, label in enumerate(labels):
+        ax.semilogy(np.arange(len(e)), e[:, j], "-", marker=_MARKERS[j % len(_MARKERS)],
+                    ms=4, mfc="none", lw=1, label=label)
+    _reference_lines(ax, floor, floored)
+    ax.set_xlabel("iteration $k$")
+    ax.set_ylabel(ylabel or r"relative error of $y_k$")
+    ax.legend(fontsize="small", ncol=2)
+    return ax.figure
+
+
+def plot_value_and_derivative_errors(value_err, deriv_err, labels, ax=None,
+                                     floor=1e-18):
+    """Value error (solid) and derivative error (dashed) per iteration.
+
+    value_err, deriv_err: (n_iter + 1, m) arrays; labels: m strings (one
+    colour per column, shared by its two curves).
+    """
+    ax = _axes(ax)
+    v, fv = _floored(_columns(value_err), floor)
+    d, fd = _floored(_columns(deriv_err), floor)
+    k = np.arange(len(v))
+    for j, label in enumerate(labels):
+        (line,) = ax.semilogy(k, v[:, j], "-", lw=1.2, label=f"value, {label}")
+        ax.semilogy(k, d[:, j], "--", lw=1.2, color=line.get_color(),
+                    label=f"derivative, {label}")
+    _reference_lines(ax, floor, fv or fd)
+    ax.set_xlabel("iteration $k$")
+    ax.set_ylabel("relative error")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return ax.figure
