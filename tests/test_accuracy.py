@@ -1,0 +1,74 @@
+"""The notebooks' own yardsticks (helpers.accuracy) must themselves be right:
+a table that reports agreement has to be able to report disagreement."""
+
+import math
+
+import numpy as np
+import pytest
+
+from helpers import (
+    agreement_row, central_difference, complex_step, correct_digits, f_and_grad_reverse,
+    heron_complex, heron_sqrt_forward, make_problem, markdown_table, max_rel_error, f,
+)
+
+
+def test_max_rel_error_is_normwise_and_widens_float32():
+    ref = np.array([1.0, -2.0, 4.0])
+    assert max_rel_error(ref, ref) == 0.0
+    assert max_rel_error(ref + np.array([0, 0, 4e-3]), ref) == pytest.approx(1e-3)
+    assert max_rel_error(ref.astype(np.float32), ref) == 0.0
+
+
+def test_max_rel_error_rejects_shape_mismatch_and_zero_reference():
+    with pytest.raises(ValueError, match="shapes differ"):
+        max_rel_error(np.ones(3), np.ones(4))
+    with pytest.raises(ValueError, match="all zeros"):
+        max_rel_error(np.ones(3), np.zeros(3))
+
+
+def test_agreement_row_flags_a_wrong_gradient():
+    A, B, x = make_problem(9, 7, 5, seed=3)
+    _, g = f_and_grad_reverse(x, A, B)
+    wrong = g.copy()
+    wrong[2] *= 1 + 1e-6
+    assert agreement_row("ok", g, g)["digits"] == math.inf
+    row = agreement_row("wrong", wrong, g)
+    assert 1e-8 < row["max rel. error"] < 1e-5 and row["digits"] < 8
+
+
+def test_correct_digits():
+    assert correct_digits(1e-12) == pytest.approx(12)
+    with pytest.raises(ValueError):
+        correct_digits(-1.0)
+
+
+def test_markdown_table_escapes_pipes_and_checks_columns():
+    text = markdown_table([{"a": "x|y", "digits": math.inf}, {"a": "z", "digits": 3.14159}])
+    lines = text.splitlines()
+    assert len(lines) == 4 and "x\\|y" in lines[2] and "all" in lines[2] and "3.1" in lines[3]
+    with pytest.raises(ValueError, match="columns"):
+        markdown_table([{"a": 1}, {"b": 2}])
+
+
+def test_central_difference_matches_reverse_mode_and_fails_on_wrong_direction():
+    A, B, x = make_problem(6, 4, 3, seed=1)
+    _, g = f_and_grad_reverse(x, A, B)
+    v = np.random.default_rng(0).standard_normal(6)
+    fd = central_difference(lambda z: f(z, A, B), x, v, 1e-5)
+    scale = np.linalg.norm(g) * np.linalg.norm(v)   # g @ v itself may nearly cancel
+    assert abs(fd - g @ v) < 1e-8 * scale
+    assert abs(fd - g @ (v + 0.1 * g / np.linalg.norm(g))) > 1e-3 * scale
+
+
+def test_complex_step_exact_on_closed_form():
+    assert complex_step(lambda z: z**3, 2.0) == pytest.approx(12.0, rel=1e-15)
+
+
+@pytest.mark.parametrize("x, tol", [(2.0, None), (2.0, 1e-12), (1e6, 1e-10), (3e-5, 1e-3)])
+def test_heron_complex_matches_the_real_program(x, tol):
+    y, steps = heron_complex(complex(x, 1e-30), 200, tol)
+    y_fwd, t_fwd = heron_sqrt_forward(x, steps)
+    assert y.real == pytest.approx(y_fwd, rel=1e-15)
+    assert y.imag / 1e-30 == pytest.approx(t_fwd, rel=1e-13)
+    if tol is not None:
+        assert heron_sqrt_forward(x, 200, tol=tol) == (y_fwd, t_fwd)
