@@ -1,0 +1,103 @@
+"""Merge the executed notebooks, in order, into one clean report notebook.
+
+For every part: a page break (a raw LaTeX cell), then its cells, with
+- papermill's injected-parameters cell dropped and the parameters cell
+  rewritten to show the values that actually ran;
+- stderr (warnings, progress bars), widget views, bare matplotlib reprs
+  (``<Figure size ...>``, ``[<matplotlib.lines.Line2D ...>]``) and repeated
+  copies of one figure removed from the outputs.
+The title block comes first and the appendix last.
+"""
+
+import re
+
+import nbformat
+
+from .appendix import APPENDIX_HEADING, appendix_cells
+from .title import title_markdown
+from .values import shown
+
+TITLE_TAG = "report-title"
+CHATTER = re.compile(r"^\s*(\[?<(matplotlib|mpl_toolkits|Figure|Axes)[^\n]*>\]?|Text\(.*\))\s*$", re.S)
+
+
+def page_break():
+    """A raw cell that starts a new page in the PDF (ignored by HTML)."""
+    return nbformat.v4.new_raw_cell("\\clearpage", metadata={"raw_mimetype": "text/latex"})
+
+
+def parameters_source(params, values):
+    """The parameters cell as it ran: one annotated line per parameter,
+    noting the default where the value differs."""
+    lines = []
+    for p in params:
+        v = values[p.name]
+        code = f"{p.name}: {p.annotation} = {shown(p, v)}" if p.annotation else f"{p.name} = {shown(p, v)}"
+        note = p.comment + (f" (default {shown(p, p.default)})" if v != p.default else "")
+        lines.append((code, note))
+    width = max((len(c) for c, _ in lines), default=0)
+    return "\n".join(f"{c:<{width}}  # {n}" if n else c for c, n in lines)
+
+
+def clean_outputs(outputs):
+    """The outputs worth printing, in order (see the module docstring)."""
+    kept, seen = [], set()
+    for out in outputs:
+        if out.output_type == "stream" and out.name == "stderr":
+            continue
+        if out.output_type in ("display_data", "execute_result"):
+            data = {k: v for k, v in out.data.items() if "widget" not in k}
+            if set(data) <= {"text/plain"} and CHATTER.match(data.get("text/plain", "")):
+                continue
+            image = next((str(data[k]) for k in ("image/png", "image/svg+xml", "image/jpeg") if k in data), None)
+            if not data or (image is not None and image in seen):
+                continue
+            seen.add(image)
+            out.data = data
+        kept.append(out)
+    return kept
+
+
+def part_heading(nb):
+    """The first line of the first Markdown cell (``# Part 1a: ...``), or
+    None when the notebook does not start with a ``# Part`` heading."""
+    first = next((c for c in nb.cells if c.cell_type == "markdown"), None)
+    line = first.source.strip().splitlines()[0] if first and first.source.strip() else ""
+    return line.lstrip("#").strip() if line.startswith("# Part") else None
+
+
+def merge(executed, declared, effective, info):
+    """One notebook from ``executed`` ([Path], in order) and a list of problems.
+
+    declared/effective: {notebook file name: [Param]} / {name: {param: value}}.
+    info: title-page data (``title.title_info``); its ``contents`` is filled
+    in here, and it is stored as ``metadata.report`` for the LaTeX template.
+    """
+    cells, metadata, problems = [], {}, []
+    for path in executed:
+        nb = nbformat.read(str(path), as_version=4)
+        metadata = metadata or {k: nb.metadata[k] for k in ("kernelspec", "language_info") if k in nb.metadata}
+        heading = part_heading(nb)
+        if heading is None:
+            problems.append(f"{path.name} does not start with a Markdown cell '# Part ...: title'")
+        info["contents"].append(heading or path.stem)
+        cells.append(page_break())
+        for cell in nb.cells:
+            tags = cell.metadata.get("tags", [])
+            if "injected-parameters" in tags:
+                continue
+            if "parameters" in tags:
+                cell.source = parameters_source(declared[path.name], effective[path.name])
+            if cell.cell_type == "code":
+                cell.outputs = clean_outputs(cell.outputs)
+            cell.metadata = {"tags": tags} if tags else {}
+            cells.append(cell)
+    info["contents"].append(APPENDIX_HEADING)
+    title = nbformat.v4.new_markdown_cell(title_markdown(info), metadata={"tags": [TITLE_TAG]})
+    cells = [title, *cells, page_break(), *appendix_cells()]
+    for i, cell in enumerate(cells):    # ids must be unique; the parts reuse theirs
+        cell.id = f"cell-{i}"
+    merged = nbformat.v4.new_notebook(cells=cells, metadata=metadata)
+    merged.metadata["title"] = info["assignment"]
+    merged.metadata["report"] = info
+    return merged, problems

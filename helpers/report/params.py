@@ -1,0 +1,167 @@
+"""Notebook parameters: read what each notebook's `parameters` cell declares.
+
+A parameters cell holds plain annotated literals with a comment each::
+
+    timing_d: int = 8000  # matrix size for part 1f
+    tol: float = 1e-10    # stopping tolerance [0..1]
+
+The comment is the help text.  An optional ``[lo..hi]`` at its end sets the
+allowed range (either end may be left out: ``[1..]``).  Without one, int
+parameters named like sizes or counts (d0, d1, timing_d, n_iter, N, repeats,
+..._size, num_...) must be >= 1 and seeds >= 0.
+
+Overrides are checked against these declarations in ``values``.
+Standard library only: ``--help`` and argument checks run before the
+virtual environment exists.
+"""
+
+import ast
+import io
+import json
+import re
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ParamError(ValueError):
+    """A parameter problem the student can fix from the message alone."""
+
+
+RANGE = re.compile(r"\[\s*(-?[\d.e+-]*)\s*\.\.\s*(-?[\d.e+-]*)\s*\]\s*$")
+SIZE_LIKE = re.compile(
+    r"^(d\d*|n|m|k|\w+_d\d*|n_\w+|num_\w+|\w*(size|count|len|iters?|steps|repeats|reps|"
+    r"trials|samples|points)|\w+_n)$", re.IGNORECASE)
+KINDS = {"int", "float", "bool", "str", "list", "tuple", "dict"}
+
+
+@dataclass
+class Param:
+    """One parameter declared in a notebook's parameters cell."""
+    name: str
+    kind: str            # int, float, bool, str, list, tuple, dict or any
+    nullable: bool       # annotated `X | None` / Optional[X] (or default None)
+    default: object
+    annotation: str      # as written, e.g. "int"; "" when not annotated
+    comment: str         # help text, without any range spec
+    literal: str = ""    # the default as written, e.g. "1e12"
+    lo: float = None
+    hi: float = None
+
+    def range_text(self):
+        """``'>= 1'``, ``'0..1'`` or ``''``."""
+        lo, hi = (f"{v:g}" if v is not None else None for v in (self.lo, self.hi))
+        if lo is not None and hi is not None:
+            return f"{lo}..{hi}"
+        return f">= {lo}" if lo is not None else (f"<= {hi}" if hi is not None else "")
+
+
+def _kind(annotation, default):
+    """(kind, nullable) from an annotation string, else from the default."""
+    ann = annotation.replace(" ", "")
+    nullable = default is None
+    m = re.fullmatch(r"(?:typing\.)?Optional\[(.+)\]", ann)
+    if m:
+        ann, nullable = m.group(1), True
+    parts = [p for p in ann.split("|") if p]
+    if "None" in parts:
+        parts.remove("None")
+        nullable = True
+    base = re.split(r"\[", parts[0])[0].lower() if len(parts) == 1 else ""
+    if base in KINDS:
+        return base, nullable
+    tname = type(default).__name__
+    return (tname if tname in KINDS else "any"), nullable
+
+
+def _comments(source):
+    """{line number: comment text} for every comment in ``source``."""
+    out = {}
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type == tokenize.COMMENT:
+                out[tok.start[0]] = tok.string.lstrip("#").strip()
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return out
+
+
+def parse_cell(source, where):
+    """The Params declared in a parameters cell's ``source``; ``where`` names
+    the notebook in error messages."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as e:
+        raise ParamError(f"{where}: the parameters cell is not valid Python ({e.msg}, line {e.lineno})") from None
+    comments, params = _comments(source), []
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
+            name, annotation = node.target.id, ast.unparse(node.annotation)
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name, annotation = node.targets[0].id, ""
+        else:
+            continue
+        try:
+            default = ast.literal_eval(node.value)
+        except ValueError:
+            raise ParamError(
+                f"{where}: parameter {name!r} must default to a plain literal, not `{ast.unparse(node.value)}`; "
+                "compute derived values in the next cell so that overrides flow through") from None
+        lines = source.splitlines()
+        above = node.lineno - 1     # a full-line comment right above also counts
+        own = above >= 1 and lines[above - 1].lstrip().startswith("#")
+        comment = comments.get(node.end_lineno) or comments.get(node.lineno) or (comments.get(above, "") if own else "")
+        kind, nullable = _kind(annotation, default)
+        p = Param(name, kind, nullable, default, annotation, comment, ast.get_source_segment(source, node.value))
+        _set_range(p)
+        params.append(p)
+    return params
+
+
+def _set_range(p):
+    """Range from a ``[lo..hi]`` comment suffix, else from the naming rule."""
+    m = RANGE.search(p.comment)
+    if m:
+        p.comment = p.comment[:m.start()].rstrip()
+        conv = int if p.kind == "int" else float
+        p.lo, p.hi = (conv(g) if g else None for g in m.groups())
+    elif p.kind == "int" and isinstance(p.default, int):
+        lo = 0 if re.search(r"(^|_)seed$", p.name) else (1 if SIZE_LIKE.match(p.name) else None)
+        if lo is not None and p.default >= lo:   # a default outside means the rule does not fit
+            p.lo = lo
+
+
+def read_params(path):
+    """Params of one notebook file ([] if it has no parameters cell)."""
+    path = Path(path)
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise ParamError(f"cannot read notebook {path}: {e}") from None
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            src = cell["source"]
+            return parse_cell("".join(src) if isinstance(src, list) else src, path.name)
+    return []
+
+
+def find_notebooks(directory):
+    """The notebooks to build, ``directory/*.ipynb`` sorted by name."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ParamError(f"notebook folder {directory} does not exist")
+    return sorted(directory.glob("*.ipynb"))
+
+
+def load_quick(directory):
+    """The overrides in ``directory/quick.json`` ({} when there is none)."""
+    path = Path(directory) / "quick.json"
+    if not path.exists():
+        return {}
+    try:
+        quick = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise ParamError(f"{path} is not valid JSON: {e}") from None
+    if not isinstance(quick, dict):
+        raise ParamError(f"{path} must hold a JSON object {{\"name\": value, ...}}")
+    return quick

@@ -1,0 +1,112 @@
+"""Render the merged notebook to HTML and (through XeLaTeX) to PDF.
+
+Every file is written next to its destination under a temporary name and
+then renamed over it, so an interrupted or failed render never leaves a
+broken or half-written report: the previous one stays until the new one is
+complete.
+"""
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEX_TOOLS = ("xelatex", "pandoc")
+TEX_HINT = ("install TeX and pandoc to get the PDF (Debian/Ubuntu: sudo apt-get install "
+            "texlive-xetex texlive-fonts-recommended texlive-plain-generic texlive-latex-extra pandoc; "
+            "macOS: brew install --cask mactex-no-gui && brew install pandoc), then build again")
+
+
+class RenderFailed(RuntimeError):
+    """LaTeX (or pandoc) failed; the message points to the log."""
+
+
+def missing_tex():
+    """The PDF tools not on PATH (empty when the PDF can be made)."""
+    return [t for t in TEX_TOOLS if shutil.which(t) is None]
+
+
+def write_atomic(dest, data):
+    """Write ``data`` (bytes or str) to ``dest`` via a temporary file + rename."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.chmod(tmp, 0o644)                # mkstemp makes it private; a report is not
+        os.replace(tmp, dest)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+LONGTABLE = re.compile(r"\\begin\{longtable\}\[\]\{(@\{\}[lcr]+@\{\})\}(.*?)\\end\{longtable\}", re.S)
+ROW_MARKS = re.compile(r"^\\(endhead|endfirsthead|endfoot|endlastfoot|bottomrule)\b.*\n", re.M)
+
+
+def fit_tables(latex):
+    """Pandoc's longtables as tabulars of natural width, scaled down (never
+    up) to the line width, so that wide tables of results stay readable
+    instead of squeezing numbers into overlapping columns."""
+    def tabular(m):
+        body = ROW_MARKS.sub("", m.group(2))
+        return ("\\begin{center}\\adjustbox{max width=\\linewidth}{%\n"
+                f"\\begin{{tabular}}{{{m.group(1)}}}{body}\\bottomrule\n\\end{{tabular}}}}\\end{{center}}")
+    return LONGTABLE.sub(tabular, latex)
+
+
+def _remove_title_cell():
+    """The title block is Markdown for the HTML; the PDF has a title page."""
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    from .merge import TITLE_TAG
+    return TagRemovePreprocessor(remove_cell_tags={TITLE_TAG}, enabled=True)
+
+
+def write_html(nb, dest, notebooks_dir):
+    """``dest`` (a single self-contained HTML file) from notebook ``nb``."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb, resources=_resources(notebooks_dir))
+    write_atomic(dest, body)
+
+
+def write_pdf(nb, dest, notebooks_dir, log_path):
+    """``dest`` from notebook ``nb`` with the report template.
+
+    Relative image paths resolve against ``notebooks_dir``.  On failure the
+    LaTeX log goes to ``log_path`` and RenderFailed says so.
+    """
+    from jinja2 import TemplateNotFound
+    from nbconvert import PDFExporter
+    from nbconvert.exporters.pdf import LatexFailed
+    from nbconvert.utils.pandoc import PandocMissing
+
+    exporter = PDFExporter(
+        template_file="homework.tex.j2", extra_template_paths=[str(TEMPLATES)],
+        raw_mimetypes=["text/latex"],       # keep the page-break cells (default: none)
+        exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter.register_preprocessor(_remove_title_cell(), enabled=True)
+    exporter.register_filter("fit_tables", fit_tables)
+    try:
+        pdf, _ = exporter.from_notebook_node(nb, resources=_resources(notebooks_dir))
+    except LatexFailed as e:
+        log = e.output or ""
+        write_atomic(log_path, log)
+        first = next((ln for ln in log.splitlines() if ln.startswith("! ")), "")
+        raise RenderFailed(f"LaTeX failed to build the PDF ({first or 'see the log'}); "
+                           f"the full log is in {log_path}") from None
+    except (OSError, PandocMissing) as e:   # pandoc or xelatex not runnable
+        if isinstance(e, TemplateNotFound):
+            raise
+        raise RenderFailed(f"could not run the PDF tools ({e}); {TEX_HINT}") from None
+    write_atomic(dest, pdf)
+
+
+def _resources(notebooks_dir):
+    """nbconvert resources: the name and the folder relative paths start from."""
+    return {"metadata": {"name": "report", "path": str(notebooks_dir)}}

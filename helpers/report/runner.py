@@ -1,0 +1,114 @@
+"""Execute notebooks with papermill, one kernel each, in order.
+
+Each notebook runs with its own folder as the working directory, exactly
+as when it is opened in Jupyter, so relative paths (``../build/results``)
+mean the same in both.  Executed copies go to a fresh staging folder; only
+when every notebook has succeeded does it replace ``OUT/notebooks``.  After
+a failure it becomes ``OUT/failed`` (the failing cell is marked there) and
+the last good executed copies and report stay as they were.
+"""
+
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# The kernel's "running over TCP without encryption" warning is noise here.
+KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook raised; the message names it, the cell and the copy to open."""
+
+
+def _rel(path):
+    """``path`` relative to the working directory when it is inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _cell_number(src, code):
+    """1-based position of the code cell with source ``code`` in notebook ``src``."""
+    import nbformat
+
+    cells = nbformat.read(str(src), as_version=4).cells
+    return next((i for i, c in enumerate(cells, 1) if c.source == code), "?")
+
+
+def _failure(src, copy, err):
+    """A message a student can act on, from papermill's exception."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(err, PapermillExecutionError):
+        first = next((ln.strip() for ln in err.source.splitlines() if ln.strip()), "")
+        return (f"notebook {src.name} failed in cell {_cell_number(src, err.source)} (In [{err.exec_count}]), "
+                f"which starts: {first[:80]}\n"
+                f"    {err.ename}: {err.evalue}\n"
+                f"  the traceback is in the executed copy, below the red banner: {_rel(copy)}")
+    return (f"notebook {src.name} could not be run: {type(err).__name__}: {err}\n"
+            f"  the partly executed copy (if any): {_rel(copy)}")
+
+
+def execute(jobs, staging, log=print, failed_dir=None):
+    """Run ``jobs`` ([(source Path, {param: value})]) into ``staging``.
+
+    Returns the executed copies; raises NotebookFailed at the first failure
+    (later notebooks are not run), pointing to the copy in ``failed_dir``
+    (default: ``staging``).
+    """
+    os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")    # silences a jupyter_core notice
+    import papermill
+
+    # Parameters are checked in values.py; papermill's own guesses at the
+    # parameters cell ("Passed unknown parameter") would only confuse.
+    logging.getLogger("papermill").setLevel(logging.ERROR)
+
+    done, start = [], time.monotonic()
+    for i, (src, params) in enumerate(jobs, 1):
+        dst = Path(staging) / src.name
+        log(f"[{i}/{len(jobs)}] {src.stem}: running ...", flush=True)
+        t0 = time.monotonic()
+        try:
+            papermill.execute_notebook(
+                str(src), str(dst), parameters=params, cwd=str(src.parent),
+                progress_bar=sys.stderr.isatty(), extra_arguments=KERNEL_ARGS)
+        except Exception as err:    # papermill's own errors and kernel deaths alike
+            raise NotebookFailed(_failure(src, Path(failed_dir or staging) / src.name, err)) from err
+        log(f"[{i}/{len(jobs)}] {src.stem}: done in {time.monotonic() - t0:.1f} s "
+            f"(total {time.monotonic() - start:.0f} s)", flush=True)
+        done.append(dst)
+    return done
+
+
+def run_all(jobs, out, log=print):
+    """Execute ``jobs`` and keep the copies in ``out/notebooks`` (see the
+    module docstring).  Returns their paths there."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".run-", dir=out))
+    staging.chmod(0o755)                    # mkdtemp makes it private; outputs are not
+    try:
+        executed = execute(jobs, staging, log, failed_dir=out / "failed")
+    except NotebookFailed:
+        _replace(staging, out / "failed")
+        raise
+    except BaseException:           # Ctrl-C: leave nothing half-written behind
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _replace(staging, out / "notebooks")
+    shutil.rmtree(out / "failed", ignore_errors=True)
+    return [out / "notebooks" / p.name for p in executed]
+
+
+def _replace(new, dest):
+    """Put folder ``new`` at ``dest``, removing what was there."""
+    if dest.exists():
+        old = Path(tempfile.mkdtemp(prefix=".old-", dir=dest.parent))
+        os.replace(dest, old / dest.name)
+        shutil.rmtree(old, ignore_errors=True)
+    os.replace(new, dest)

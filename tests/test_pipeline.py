@@ -1,0 +1,203 @@
+"""The report pipeline (helpers.report, build_report.sh) on tiny notebooks
+in temporary folders, plus checks on the committed notebooks."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers.report.params import ParamError, parse_cell, read_params
+from helpers.report.render import missing_tex
+from helpers.report.values import resolve
+
+ROOT = Path(__file__).resolve().parents[1]
+PARAMS_1A = ("d0: int = 5  # input size\n"
+             "tol: float = 1e-8  # tolerance [0..1]\n"
+             "flag: bool = False  # print more\n"
+             "seed: int = 0  # random seed")
+
+
+def make_notebook(path, title, params, *cells):
+    """Write a notebook: a '# Part' heading, a parameters cell, code cells."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    param_cell = nbformat.v4.new_code_cell(params, metadata={"tags": ["parameters"]})
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {title}\n\nMath: $\\sigma(A\\mathbf{{x}})$."),
+                param_cell, *(nbformat.v4.new_code_cell(c) for c in cells)]
+    nbformat.write(nb, str(path))
+    return path
+
+
+def report(*args, cwd=ROOT, env=None):
+    """Run ``python -m helpers.report ARGS``; return the CompletedProcess."""
+    return subprocess.run([sys.executable, "-m", "helpers.report", *map(str, args)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def tracked_changes():
+    """``git status`` of the tracked files (build output must not show up)."""
+    return subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                          capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    """Folder with two tiny notebooks; cell 3 of 1a leaves a marker file and
+    writes a warning and to stderr (both spelled so that only they say NOISE)."""
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    make_notebook(nbs / "1a_first.ipynb", "Part 1a: First", PARAMS_1A,
+                  "open('ran-1a.txt', 'w').close()\nimport sys, warnings\nwarnings.warn('NOI' + 'SE')\n"
+                  "print('NOI' + 'SE', file=sys.stderr)\nprint('value of d0:', d0)",
+                  "import matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(4, 2))\nax.plot([0, d0])")
+    make_notebook(nbs / "2a_second.ipynb", "Part 2a: Second", "n_iter: int = 3  # steps",
+                  "print('n_iter is', n_iter)")
+    (nbs / "quick.json").write_text(json.dumps({"d0": 2, "n_iter": 1}))
+    return nbs
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("nosuch", "1", "no notebook declares a parameter 'nosuch'"),
+    ("d00", "1", "did you mean 'd0'"),
+    ("d0", "abc", "expected an integer"),
+    ("d0", "2.5", "expected an integer"),
+    ("d0", "0", "out of range"),
+    ("seed", "-1", "out of range"),
+    ("tol", "x", "expected a number"),
+    ("tol", "2", "out of range"),
+    ("flag", "maybe", "expected a bool"),
+])
+def test_bad_parameter_fails_before_anything_runs(tiny, tmp_path, name, value, message):
+    out = tmp_path / "build"
+    r = report("--notebooks", tiny, "--out", out, "-p", name, value, cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert message in r.stderr and name in r.stderr
+    assert "nothing was run" in r.stderr
+    assert not (tiny / "ran-1a.txt").exists() and not out.exists()
+
+
+def test_parameter_rules():
+    p = {q.name: q for q in parse_cell(
+        "# heading comment\nd0: int = 5  # input size\nn_small: int = 0  # may be zero\n"
+        "tol: float | None = None  # optional [0..1]\nsizes: list = [1, 2]  # sizes\nx = 2.0\n", "t")}
+    assert (p["d0"].lo, p["d0"].comment) == (1, "input size")       # size-like name: >= 1
+    assert p["n_small"].lo is None                                   # default 0 overrules the name rule
+    assert (p["tol"].kind, p["tol"].nullable, p["tol"].hi) == ("float", True, 1.0)
+    assert (p["x"].kind, p["x"].comment) == ("float", "")
+    nbs = {"a.ipynb": list(p.values())}
+    values, _ = resolve(nbs, {"d0": 3}, [("tol", "none"), ("sizes", "[3]"), ("d0", "4")])
+    assert values["a.ipynb"] == {"d0": 4, "n_small": 0, "tol": None, "sizes": [3], "x": 2.0}
+    with pytest.raises(ParamError, match="wrong type"):
+        resolve(nbs, {"d0": "big"})
+    with pytest.raises(ParamError, match="plain literal"):
+        parse_cell("d1: int = d0 // 2  # derived", "t")
+
+
+def test_help_lists_every_parameter(tiny, tmp_path):
+    r = report("--notebooks", tiny, "--help", cwd=tmp_path)
+    assert r.returncode == 0
+    for line in ("d0: int = 5", "input size", ">= 1", "quick: 2", "tol: float = 1e-8", "0..1",
+                 "n_iter: int = 3", "steps", "1a_first.ipynb", "2a_second.ipynb", "--quick", "--name"):
+        assert line in r.stdout
+
+
+def test_build_script_help_lists_the_real_parameters():
+    r = subprocess.run([str(ROOT / "build_report.sh"), "--help"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        assert path.name in r.stdout
+        for p in read_params(path):
+            assert f"{p.name}: " in r.stdout and p.comment in r.stdout
+
+
+def test_committed_notebooks_are_clean_and_follow_the_conventions():
+    paths = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    assert paths, "no notebooks in notebooks/"
+    for path in paths:
+        nb = nbformat.read(str(path), as_version=4)
+        label = path.stem.split("_")[0]
+        assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith(f"# Part {label}:"), path.name
+        tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(tagged) == 1 and tagged[0].cell_type == "code", f"{path.name}: one parameters cell"
+        read_params(path)           # literal defaults, valid Python
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None, f"{path.name} has outputs"
+
+
+def test_failing_notebook_names_the_cell_and_keeps_the_previous_report(tiny, tmp_path):
+    make_notebook(tiny / "1b_fails.ipynb", "Part 1b: Fails", "k: int = 1  # a number",
+                  "y = 2 * k", "z = y / 0")
+    make_notebook(tiny / "1c_after.ipynb", "Part 1c: After", "", "open('ran-1c.txt', 'w').close()")
+    out = tmp_path / "build"
+    (out / "notebooks").mkdir(parents=True)
+    (out / "notebooks" / "previous.ipynb").write_text("{}")
+    old = {name: os.urandom(64) for name in ("report.pdf", "report.html")}
+    for name, data in old.items():
+        (out / name).write_bytes(data)
+    r = report("--notebooks", tiny, "--out", out, cwd=tmp_path)
+    assert r.returncode == 1
+    assert "1b_fails.ipynb failed in cell 4 (In [4])" in r.stderr
+    assert "ZeroDivisionError" in r.stderr and "z = y / 0" in r.stderr
+    assert "build/failed/1b_fails.ipynb" in r.stderr          # relative to the working directory
+    assert (out / "failed" / "1b_fails.ipynb").exists()
+    assert not (tiny / "ran-1c.txt").exists()                       # stopped at the failure
+    for name, data in old.items():
+        assert (out / name).read_bytes() == data
+    assert [p.name for p in (out / "notebooks").iterdir()] == ["previous.ipynb"]
+
+
+def test_build_end_to_end(tiny, tmp_path):
+    sources = {p: p.read_bytes() for p in tiny.glob("*.ipynb")}
+    before = tracked_changes()
+    out = tmp_path / "build"
+    r = report("--notebooks", tiny, "--out", out, "--quick", "-p", "d0", "7", "--name", "Ada Lovelace")
+    assert r.returncode == (3 if missing_tex() else 0), r.stderr
+    assert "[2/2] 2a_second" in r.stdout
+    assert {p: p.read_bytes() for p in tiny.glob("*.ipynb")} == sources    # sources untouched
+    assert tracked_changes() == before
+    executed = nbformat.read(str(out / "notebooks" / "1a_first.ipynb"), as_version=4)
+    assert executed.metadata.papermill.parameters == {"d0": 7, "tol": 1e-8, "flag": False, "seed": 0}
+    merged = (out / "report.ipynb").read_text()
+    assert "injected-parameters" not in merged and "NOISE" not in merged
+    assert "d0: int = 7" in merged and "(default 5)" in merged and "n_iter: int = 1" in merged
+    html = (out / "report.html").read_text()
+    assert "Ada Lovelace" in html and "Part 2a: Second" in html and "NOISE" not in html
+    if missing_tex():
+        assert "texlive-xetex" in r.stderr
+        return
+    pages = [subprocess.run(["pdftotext", "-f", str(i), "-l", str(i), str(out / "report.pdf"), "-"],
+                            capture_output=True, text=True, check=True).stdout
+             for i in range(1, 1 + int(_pdf_pages(out / "report.pdf")))]
+    text = "\n".join(pages)
+    for s in ("Homework 4", "APPM 4720/5720", "Ada Lovelace", "Contents", "d0=7", "Appendix", "forward_mode.py"):
+        assert s in text
+    starts = [(pg.strip().splitlines() or [""])[0] for pg in pages]
+    assert "Part 1a: First" in starts and "Part 2a: Second" in starts        # each part on a new page
+    body = "\n".join(pages[:next(i for i, s in enumerate(starts) if s.startswith("Appendix"))])
+    assert "$" not in body                                                  # math is typeset
+    assert "NOISE" not in text and "# Parameters" not in text               # no stderr, no injected cell
+
+
+def _pdf_pages(pdf):
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:"))
+
+
+def test_missing_tex_still_writes_the_html(tiny, tmp_path):
+    bin_dir = tmp_path / "bin"          # a PATH with git and python but no xelatex or pandoc
+    bin_dir.mkdir()
+    for tool in ("git", "python3"):
+        if shutil.which(tool):
+            (bin_dir / tool).symlink_to(shutil.which(tool))
+    out = tmp_path / "build"
+    r = report("--notebooks", tiny, "--out", out, "--quick", cwd=tmp_path,
+               env={**os.environ, "PATH": str(bin_dir)})
+    assert r.returncode == 3, r.stderr
+    assert "xelatex and pandoc not found" in r.stderr and "apt-get install texlive-xetex" in r.stderr
+    assert (out / "report.html").exists() and not (out / "report.pdf").exists()
