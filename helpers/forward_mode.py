@@ -49,4 +49,6 @@ def f_and_grad_forward(x, A, B, *, chunk_size=None):
         T2 = s2[:, None] * T1               # J_h2 T1
         T3 = B @ T2                         # J_h3 T2
         grad[cols] = s4 @ T3                # J_h5 (J_h4 T3): ones^T diag(s4) = s4^T
+        del T2, T3                          # free this block before the next is made,
+                                            # so the peak stays (d1 + d2) chunk numbers
     return value, grad

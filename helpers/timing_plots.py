@@ -1,0 +1,98 @@
+"""Figures for parts 1e and 1f.  Drawing only: the numbers come from
+helpers.complexity and helpers.bench.  Every function returns its figure
+and never calls plt.show(); single-panel ones take ``ax=None``."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+from .complexity import sweep_slopes
+
+COLORS = {"forward": "tab:blue", "reverse": "tab:orange"}
+ROLE_COLORS = {"ours": "tab:blue", "framework": "tab:red", "baseline": "tab:gray",
+               "bandwidth probe": "tab:green", "compute probe": "tab:purple"}
+
+
+def _axes(ax, figsize=(7, 4)):
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax.figure, ax
+
+
+def _ratio(v):
+    return f"{v:.0f}" if v >= 10 else f"{v:.2f}"
+
+
+def plot_sweep(rows, vary, *, ax=None, legend=True):
+    """Log-log median times of both modes against the varied size, with
+    least-squares lines, each labelled with its fitted slope and the slope
+    of the exact multiply-add counts at the same sizes.
+    rows: from helpers.complexity.sweep; vary: 'square', 'd0', 'd1' or 'd2'."""
+    fig, ax = _axes(ax)
+    key = "d0" if vary == "square" else vary
+    n = np.array([r[key] for r in rows], dtype=float)
+    for mode, (fitted, predicted) in sweep_slopes(rows, vary).items():
+        t = np.array([r[f"{mode}_s"] for r in rows])
+        line = np.exp(np.polyval(np.polyfit(np.log(n), np.log(t), 1), np.log(n)))
+        ax.loglog(n, t, "o", color=COLORS[mode], label=mode)
+        ax.loglog(n, line, "-", color=COLORS[mode],
+                  label=f"slope {fitted:.2f} (counts {predicted:.2f})")
+    ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    if vary == "square":
+        ax.set_xlabel("$d_0 = d_1 = d_2$")
+        ax.set_title("all sizes equal")
+    else:
+        fixed = ", ".join(f"$d_{k[1]}$" for k in ("d0", "d1", "d2") if k != vary)
+        ax.set_xlabel(f"$d_{vary[1]}$ ({fixed} = {rows[0]['d1' if vary != 'd1' else 'd0']})")
+        ax.set_title(f"varying $d_{vary[1]}$")
+    ax.set_ylabel("seconds (median)")
+    if legend:
+        ax.legend(fontsize="small", loc="upper left")
+    ax.grid(True, which="major", alpha=0.3)
+    return fig
+
+
+def plot_sweep_panels(sweeps, names=("d0", "d1", "d2")):
+    """One log-log panel per one-size sweep ({name: rows}), side by side and
+    sharing the time axis; the slopes are written inside each panel."""
+    fig, axes = plt.subplots(1, len(names), figsize=(7, 4), layout="constrained", sharey=True)
+    for i, (ax, name) in enumerate(zip(np.atleast_1d(axes), names)):
+        plot_sweep(sweeps[name], name, ax=ax, legend=False)
+        slopes = sweep_slopes(sweeps[name], name)
+        ax.text(0.04, 0.97, "\n".join(f"{m}: {f:.2f} ({p:.2f})" for m, (f, p) in slopes.items()),
+                transform=ax.transAxes, va="top", fontsize="x-small",
+                bbox={"facecolor": "white", "alpha": 0.8, "linewidth": 0})
+        if i:
+            ax.set_ylabel("")
+    handles = [plt.Line2D([], [], color=c, marker="o", label=m) for m, c in COLORS.items()]
+    fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize="small",
+               title="slope fitted (slope of the counts)", title_fontsize="small")
+    return fig
+
+
+def plot_timings(rows, *, ax=None, title=None):
+    """Horizontal bars of median seconds (log scale), whiskers from the
+    fastest to the slowest call, coloured by role, each labelled with its
+    time and its ratio to PyTorch autograd.
+    rows: study['rows'] from helpers.bench.timing_study."""
+    fig, ax = _axes(ax)
+    rows = sorted(rows, key=lambda r: r["median_s"])
+    y = np.arange(len(rows))
+    med = np.array([r["median_s"] for r in rows])
+    err = np.array([[m - r["min_s"], r["max_s"] - m] for m, r in zip(med, rows)]).T
+    ax.barh(y, med, xerr=err, capsize=2,
+            color=[ROLE_COLORS.get(r["role"], "tab:gray") for r in rows])
+    for yi, r in zip(y, rows):
+        ax.text(r["max_s"] * 1.2, yi, f"{r['median_s']:.3g} s, {_ratio(r['vs_autograd'])}"
+                " x autograd", va="center", fontsize="small")
+    ax.set_yticks(y, [r["method"] for r in rows])
+    ax.set_xscale("log")
+    ax.set_xlim(med.min() / 2, max(r["max_s"] for r in rows) * 100)
+    ax.set_xlabel("seconds (bar: median; whiskers: fastest to slowest call)")
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in ROLE_COLORS.values()]
+    ax.legend(handles, ROLE_COLORS, fontsize="x-small", loc="lower right")
+    if title:
+        ax.set_title(title)
+    return fig
