@@ -1,17 +1,34 @@
-"""Helpers for the automatic-differentiation report.
+"""Helpers for the automatic-differentiation report; the notebooks call these.
 
-Problem 1 (f(x) = sum(sigmoid(B sigmoid(A x)))):
-    model          sigmoid, make_problem, f, input checks
-    jacobians      part (a): the dense stage Jacobians
-    torch_reference part (b): PyTorch autograd
-    forward_mode   part (c): forward-mode gradient
-    reverse_mode   part (d): reverse-mode gradient (plain and B-fused)
-Problem 2 (Heron's square root):
-    heron          value, forward- and reverse-mode derivatives
+Problem 1, f(x) = sum(sigmoid(B sigmoid(A x))):
+    model            sigmoid, make_problem, f, input checks
+    jacobians        part 1a: the dense stage Jacobians
+    torch_reference  part 1b: PyTorch autograd
+    forward_mode     part 1c: forward-mode gradient
+    reverse_mode     part 1d: reverse-mode gradient (plain and B-fused)
+    complexity       part 1e: exact operation counts and memory
+    scaling          part 1e: the counts against the clock
+    timing_study     part 1f: the timing study at d = 8000 and its targets
+    timing, machine  stopwatch, memory meter, machine description
+    timing_plots     part 1e/1f figures
+    bench            python -m helpers.bench: the targets from one run
+Problem 2, Heron's square root:
+    heron            value, forward- and reverse-mode derivatives
+    heron_plots      part 2 figures
+Both:
+    accuracy         relative errors, digits, tables, finite/complex-step oracles
+    report           the report build behind build_report.sh
 """
 
+from .accuracy import (
+    UNIT_ROUNDOFF, agreement_row, central_difference, complex_step, correct_digits,
+    heron_complex, markdown_table, max_rel_error, rel_error,
+)
 from .forward_mode import f_and_grad_forward
 from .heron import heron_sqrt, heron_sqrt_forward, heron_sqrt_reverse
+from .heron_plots import (
+    heron_history, plot_error_history, plot_error_vs_x, plot_value_and_derivative_errors,
+)
 from .jacobians import jacobians
 from .model import f, make_problem, sigmoid, sigmoid_and_slope
 from .reverse_mode import f_and_grad_reverse, f_and_grad_reverse_fused
@@ -22,19 +39,6 @@ __all__ = [
     "f_and_grad_torch", "f_and_grad_forward", "f_and_grad_reverse",
     "f_and_grad_reverse_fused",
     "heron_sqrt", "heron_sqrt_forward", "heron_sqrt_reverse",
-]
-
-# Accuracy checks and Problem 2 figures (used by the notebooks).
-from .accuracy import (  # noqa: E402
-    UNIT_ROUNDOFF, agreement_row, central_difference, complex_step, correct_digits,
-    heron_complex, markdown_table, max_rel_error, rel_error,
-)
-from .heron_plots import (  # noqa: E402
-    heron_history, plot_error_history, plot_error_vs_x,
-    plot_value_and_derivative_errors,
-)
-
-__all__ += [
     "UNIT_ROUNDOFF", "agreement_row", "central_difference", "complex_step",
     "correct_digits", "heron_complex", "markdown_table", "max_rel_error", "rel_error",
     "heron_history", "plot_error_history", "plot_error_vs_x",

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from .complexity import sweep_slopes
+from .scaling import sweep_slopes
 
 COLORS = {"forward": "tab:blue", "reverse": "tab:orange"}
 ROLE_COLORS = {"ours": "tab:blue", "framework": "tab:red", "baseline": "tab:gray",

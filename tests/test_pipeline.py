@@ -134,6 +134,9 @@ def test_failing_notebook_names_the_cell_and_keeps_the_previous_report(tiny, tmp
     make_notebook(tiny / "1b_fails.ipynb", "Part 1b: Fails", "k: int = 1  # a number",
                   "y = 2 * k", "z = y / 0")
     make_notebook(tiny / "1c_after.ipynb", "Part 1c: After", "", "open('ran-1c.txt', 'w').close()")
+    after = nbformat.read(str(tiny / "1c_after.ipynb"), as_version=4)
+    after.metadata["report"] = {"run_alone": True}      # so it would start after 1b's batch
+    nbformat.write(after, str(tiny / "1c_after.ipynb"))
     out = tmp_path / "build"
     (out / "notebooks").mkdir(parents=True)
     (out / "notebooks" / "previous.ipynb").write_text("{}")
@@ -146,7 +149,7 @@ def test_failing_notebook_names_the_cell_and_keeps_the_previous_report(tiny, tmp
     assert "ZeroDivisionError" in r.stderr and "z = y / 0" in r.stderr
     assert "build/failed/1b_fails.ipynb" in r.stderr          # relative to the working directory
     assert (out / "failed" / "1b_fails.ipynb").exists()
-    assert not (tiny / "ran-1c.txt").exists()                       # stopped at the failure
+    assert not (tiny / "ran-1c.txt").exists()           # nothing starts after a failure
     for name, data in old.items():
         assert (out / name).read_bytes() == data
     assert [p.name for p in (out / "notebooks").iterdir()] == ["previous.ipynb"]
@@ -201,3 +204,28 @@ def test_missing_tex_still_writes_the_html(tiny, tmp_path):
     assert r.returncode == 3, r.stderr
     assert "xelatex and pandoc not found" in r.stderr and "apt-get install texlive-xetex" in r.stderr
     assert (out / "report.html").exists() and not (out / "report.pdf").exists()
+
+
+def test_notebooks_marked_run_alone_start_after_the_others(tmp_path):
+    """Notebooks run two at a time, except timing ones (metadata report.run_alone),
+    which start only once every other notebook has finished."""
+    from helpers.report import runner
+
+    stamp = "import time\nopen('{0}-' + str(time.time()), 'w').close()"
+    shared = [make_notebook(tmp_path / f"1{c}_shared.ipynb", f"Part 1{c}: S", "",
+                            stamp.format("start"), "time.sleep(0.5)", stamp.format("end"))
+              for c in "ab"]
+    alone = make_notebook(tmp_path / "1c_alone.ipynb", "Part 1c: Alone", "", stamp.format("alone"))
+    nb = nbformat.read(str(alone), as_version=4)
+    nb.metadata["report"] = {"run_alone": True}
+    nbformat.write(nb, str(alone))
+    assert [runner.runs_alone(p) for p in (*shared, alone)] == [False, False, True]
+    out = tmp_path / "out"
+    out.mkdir()
+    jobs = [(alone, {}), *((p, {}) for p in shared)]     # listed first, still runs last
+    done = runner.execute(jobs, out, log=lambda *a, **k: None)
+    assert done == [out / p.name for p, _ in jobs]
+    times = {kind: sorted(float(f.name.split("-", 1)[1]) for f in tmp_path.glob(f"{kind}-*"))
+             for kind in ("start", "end", "alone")}
+    assert len(times["end"]) == 2 and len(times["alone"]) == 1
+    assert times["alone"][0] > max(times["end"])

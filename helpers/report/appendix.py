@@ -15,11 +15,19 @@ APPENDIX_TAG = "report-appendix"
 APPENDIX_HEADING = f"Appendix: source of the `{PACKAGE.name}` package"
 
 
+# The modules the answers rest on come first, in the order of the parts;
+# every other module follows alphabetically.
+FIRST = ["model.py", "jacobians.py", "torch_reference.py", "forward_mode.py",
+         "reverse_mode.py", "complexity.py", "scaling.py", "timing_study.py", "heron.py"]
+
+
 def source_files(package=PACKAGE):
-    """The package's .py files, folder by folder, each ``__init__.py`` first."""
+    """The package's .py files: those of FIRST in that order, then the rest."""
     files = [f for f in package.rglob("*.py")
              if "report" not in f.relative_to(package).parts[:-1] and "__pycache__" not in f.parts]
-    return sorted(files, key=lambda f: (f.relative_to(package).parent.parts, f.name != "__init__.py", f.name))
+    rank = {name: k for k, name in enumerate(FIRST)}
+    return sorted(files, key=lambda f: (f.relative_to(package).parent.parts,
+                                        rank.get(f.name, len(FIRST)), f.name))
 
 
 def appendix_cells(package=PACKAGE):

@@ -1,4 +1,5 @@
-"""Execute notebooks with papermill, one kernel each, in order.
+"""Execute notebooks with papermill, one kernel each, two at a time
+(timing notebooks alone).
 
 Each notebook runs with its own folder as the working directory, exactly
 as when it is opened in Jupyter, so relative paths (``../build/results``)
@@ -11,7 +12,6 @@ the last good executed copies and report stay as they were.
 import logging
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -54,35 +54,77 @@ def _failure(src, copy, err):
             f"  the partly executed copy (if any): {_rel(copy)}")
 
 
-def execute(jobs, staging, log=print, failed_dir=None):
-    """Run ``jobs`` ([(source Path, {param: value})]) into ``staging``.
+def runs_alone(src):
+    """True for a notebook whose metadata says ``report: {run_alone: true}``:
+    it times code, so nothing else may run beside it."""
+    import nbformat
 
-    Returns the executed copies; raises NotebookFailed at the first failure
-    (later notebooks are not run), pointing to the copy in ``failed_dir``
-    (default: ``staging``).
-    """
+    meta = nbformat.read(str(src), as_version=4).metadata
+    return bool(meta.get("report", {}).get("run_alone", False))
+
+
+def _run_one(src, dst, params, failed_copy):
+    """Run one notebook (in a worker process); None, or the failure message."""
     os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")    # silences a jupyter_core notice
     import papermill
+    from traitlets.config import Config
 
     # Parameters are checked in values.py; papermill's own guesses at the
     # parameters cell ("Passed unknown parameter") would only confuse.
     logging.getLogger("papermill").setLevel(logging.ERROR)
-
-    done, start = [], time.monotonic()
-    for i, (src, params) in enumerate(jobs, 1):
-        dst = Path(staging) / src.name
-        log(f"[{i}/{len(jobs)}] {src.stem}: running ...", flush=True)
-        t0 = time.monotonic()
+    # Kernels talk over Unix sockets in a private folder: two kernels started
+    # at once cannot race for the same TCP port, and no port is opened at all.
+    with tempfile.TemporaryDirectory(prefix="kernel-") as sockets:
+        config = Config()
+        config.KernelManager.transport = "ipc"
+        config.KernelManager.ip = str(Path(sockets) / "k")
         try:
             papermill.execute_notebook(
                 str(src), str(dst), parameters=params, cwd=str(src.parent),
-                progress_bar=sys.stderr.isatty(), extra_arguments=KERNEL_ARGS)
+                progress_bar=False, extra_arguments=KERNEL_ARGS, config=config)
         except Exception as err:    # papermill's own errors and kernel deaths alike
-            raise NotebookFailed(_failure(src, Path(failed_dir or staging) / src.name, err)) from err
-        log(f"[{i}/{len(jobs)}] {src.stem}: done in {time.monotonic() - t0:.1f} s "
-            f"(total {time.monotonic() - start:.0f} s)", flush=True)
-        done.append(dst)
-    return done
+            return _failure(src, failed_copy, err)
+    return None
+
+
+def execute(jobs, staging, log=print, failed_dir=None, workers=2):
+    """Run ``jobs`` ([(source Path, {param: value})]) into ``staging``.
+
+    Notebooks run ``workers`` at a time, each in its own process and kernel
+    (kernel start-up dominates the small ones); those that ``runs_alone``
+    then run one by one on an otherwise idle machine.  Returns the executed
+    copies in the order of ``jobs``; raises NotebookFailed after the first
+    failure (no further notebook is started), pointing to the copy in
+    ``failed_dir`` (default: ``staging``).
+    """
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from multiprocessing import get_context
+
+    staging, start = Path(staging), time.monotonic()
+    order = {src: k for k, (src, _) in enumerate(jobs, 1)}
+    alone = [job for job in jobs if runs_alone(job[0])]
+    batches = [[job for job in jobs if job not in alone]] + [[job] for job in alone]
+    with ProcessPoolExecutor(max(1, workers), mp_context=get_context("spawn")) as pool:
+        for batch in batches:
+            pending, queue = {}, list(batch)
+            while queue or pending:
+                while queue and len(pending) < max(1, workers):
+                    src, params = queue.pop(0)
+                    log(f"[{order[src]}/{len(jobs)}] {src.stem}: running ...", flush=True)
+                    copy = Path(failed_dir or staging) / src.name
+                    fut = pool.submit(_run_one, src, staging / src.name, params, copy)
+                    pending[fut] = (src, time.monotonic())
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    src, t0 = pending.pop(fut)
+                    message = fut.result()
+                    if message:
+                        wait(pending)           # let the others finish; start no more
+                        raise NotebookFailed(message)
+                    log(f"[{order[src]}/{len(jobs)}] {src.stem}: done in "
+                        f"{time.monotonic() - t0:.1f} s (total {time.monotonic() - start:.0f} s)",
+                        flush=True)
+    return [staging / src.name for src, _ in jobs]
 
 
 def run_all(jobs, out, log=print):

@@ -1,0 +1,644 @@
+"""Parts 1e and 1f: operation counts, memory, sweeps, the stopwatch, the
+machine, the timing study and the bench command.
+
+Timings on a shared two-core machine are noise, so nothing here asserts on a
+time.  The tests check what is deterministic: closed-form counts (derived
+below from the steps of the two modes), counts recorded while the real code
+runs, tracemalloc bytes, the structure of returned rows, agreement of the
+gradients, and files written.  Every size is tiny (d <= 200).
+"""
+
+import csv
+import json
+import math
+import time
+import tracemalloc
+
+import numpy as np
+import pytest
+import torch
+
+import helpers.scaling as scaling
+from helpers.bench import main as bench_main
+from helpers.complexity import (
+    count_table, evaluation_steps, extra_memory, forward_steps, full_jacobian_madds,
+    reverse_steps, totals,
+)
+from helpers.forward_mode import f_and_grad_forward
+from helpers.machine import background_load, blas_threads, cpu_seconds, machine_info
+from helpers.model import make_problem, sigmoid_and_slope
+from helpers.reverse_mode import f_and_grad_reverse, f_and_grad_reverse_fused
+from helpers.scaling import measured_memory, sweep, sweep_plan, sweep_slopes
+from helpers.timing import loglog_slope, save_results, time_calls, traced_peak_bytes
+from helpers.timing_study import METHODS, summary_rows, targets, timing_study
+
+# (d0, d1, d2): the 1x1x1 net, each size 1 alone, non-square, all distinct.
+SIZES = [(1, 1, 1), (1, 4, 2), (7, 1, 3), (5, 3, 1), (5, 3, 8), (50, 40, 30), (2, 9, 13)]
+ids = lambda s: "x".join(map(str, s))
+
+
+# ---------------------------------------------------------------- closed forms
+# Evaluation: y1 = A x is a (d1, d0) matrix times a vector, d1 dot products of
+# length d0; y3 = B y2 likewise d2 d1.  Forward mode then forms T3 = B T2, a
+# (d2, d1) by (d1, d0) GEMM, d2 d1 d0, and grad = s4^T T3, d2 d0.  Reverse
+# mode adds two vector-matrix products: ybar3 B (d2 d1) and ybar1 A (d1 d0).
+
+def forward_madds(d0, d1, d2):
+    return d1 * d0 + d2 * d1 + d2 * d1 * d0 + d2 * d0
+
+
+def reverse_madds(d0, d1, d2):
+    evaluation = d1 * d0 + d2 * d1
+    return evaluation + d2 * d1 + d1 * d0          # = 2 d1 (d0 + d2)
+
+
+class Counting(np.ndarray):
+    """float64 array that records, in a shared tally, the multiply-adds of
+    every matmul (result entries x contracted length) and the entries that
+    go through exp (one per sigmoid evaluation)."""
+
+    tally = {"madds": 0, "exp": 0}
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        plain = [np.asarray(a) if isinstance(a, Counting) else a for a in inputs]
+        if "out" in kwargs:
+            kwargs["out"] = tuple(np.asarray(o) if isinstance(o, Counting) else o
+                                  for o in kwargs["out"])
+        result = getattr(ufunc, method)(*plain, **kwargs)
+        if ufunc is np.matmul:
+            Counting.tally["madds"] += np.size(result) * np.shape(plain[0])[-1]
+        elif ufunc is np.exp:
+            Counting.tally["exp"] += np.size(result)
+        return result.view(Counting) if isinstance(result, np.ndarray) else result
+
+
+def counted(fn, d0, d1, d2, **kw):
+    """Run fn(x, A, B) on Counting arrays; returns (tally, gradient)."""
+    A, B, x = (a.view(Counting) for a in make_problem(d0, d1, d2, seed=1))
+    Counting.tally = {"madds": 0, "exp": 0}
+    _, grad = fn(x, A, B, **kw)
+    return dict(Counting.tally), np.asarray(grad)
+
+
+# ------------------------------------------------------------------ complexity
+
+@pytest.mark.parametrize("shape", SIZES, ids=ids)
+def test_totals_match_closed_forms(shape):
+    d0, d1, d2 = shape
+    fwd, rev = totals(forward_steps(*shape)), totals(reverse_steps(*shape))
+    assert fwd["madds"] == forward_madds(*shape)
+    assert rev["madds"] == reverse_madds(*shape) == 2 * d1 * (d0 + d2)
+    assert fwd["sigmoids"] == rev["sigmoids"] == d1 + d2
+    # Elementwise: the final sum (d2 - 1 adds); forward scales the d1 rows of
+    # T1 (d1 d0 multiplies); reverse scales ybar4 by s4 and ybar2 by s2.
+    assert fwd["elementwise"] == d2 - 1 + d1 * d0
+    assert rev["elementwise"] == d2 - 1 + d2 + d1
+    assert totals(evaluation_steps(*shape)) == {
+        "madds": d1 * d0 + d2 * d1, "elementwise": d2 - 1, "sigmoids": d1 + d2}
+
+
+def test_counts_are_not_symmetric_in_the_sizes():
+    # Distinct sizes catch a formula with two sizes swapped.
+    assert totals(forward_steps(2, 3, 5))["madds"] == 6 + 15 + 30 + 10
+    assert totals(reverse_steps(2, 3, 5))["madds"] == 42
+    assert totals(forward_steps(5, 3, 2))["madds"] == 15 + 6 + 30 + 10
+    assert totals(forward_steps(2, 5, 3))["madds"] == 10 + 15 + 30 + 6
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 1), (7, 1, 3), (5, 3, 8), (12, 9, 4)], ids=ids)
+def test_counts_match_the_code_as_it_runs(shape):
+    """The tables count what forward_mode.py / reverse_mode.py actually do:
+    every matmul and every exp is tallied while they run."""
+    fwd = totals(forward_steps(*shape))
+    rev = totals(reverse_steps(*shape))
+    for fn, kw, expect in [(f_and_grad_forward, {}, fwd),
+                           (f_and_grad_forward, {"chunk_size": 3}, fwd),
+                           (f_and_grad_reverse, {}, rev),
+                           (f_and_grad_reverse_fused, {"block_rows": 2}, rev)]:
+        tally, grad = counted(fn, *shape, **kw)
+        assert tally == {"madds": expect["madds"], "exp": expect["sigmoids"]}, fn.__name__
+        assert grad.shape == (shape[0],)
+
+
+def test_count_table_has_a_total_row_per_mode():
+    shape = (5, 3, 8)
+    table = count_table(*shape)
+    for mode, steps in (("forward", forward_steps), ("reverse", reverse_steps)):
+        rows = [r for r in table if r["mode"] == mode]
+        assert [r["step"] for r in rows[:-1]] == [r["step"] for r in steps(*shape)]
+        total = [r for r in rows if r["step"] == "total"]
+        assert len(total) == 1 and total[0] is rows[-1]
+        assert {k: total[0][k] for k in ("madds", "elementwise", "sigmoids")} \
+            == totals(steps(*shape))
+    assert len(table) == len(forward_steps(*shape)) + len(reverse_steps(*shape)) + 2
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 1), (2, 5, 9), (3, 7, 4), (9, 5, 2), (50, 40, 60)],
+                         ids=ids)
+def test_full_jacobian_madds(shape):
+    d0, d1, d2 = shape
+    jac = full_jacobian_madds(*shape)
+    # A general tool: one dense JVP (A then B: d1 d0 + d2 d1 madds) per input,
+    # or one dense VJP (the same two products) per output.
+    jvp = vjp = d1 * d0 + d2 * d1
+    assert jac["forward"] == d0 * jvp and jac["reverse"] == d2 * vjp
+    assert (jac["forward"] < jac["reverse"]) == (d0 < d2)
+    # With the identity seeds free, either mode is the one GEMM B diag(s2) A.
+    assert jac["structured"] == d0 * d1 * d2 <= min(jac["forward"], jac["reverse"])
+
+
+@pytest.mark.parametrize("fn", [evaluation_steps, forward_steps, reverse_steps, count_table,
+                                extra_memory, full_jacobian_madds])
+@pytest.mark.parametrize("bad, error", [(0, ValueError), (-1, ValueError), (2.5, TypeError),
+                                        (True, TypeError), ("3", TypeError)])
+@pytest.mark.parametrize("position", [0, 1, 2])
+def test_bad_sizes_are_rejected(fn, bad, error, position):
+    sizes = [3, 4, 5]
+    sizes[position] = bad
+    with pytest.raises(error, match=f"d{position}"):
+        fn(*sizes)
+
+
+def test_extra_memory_formulas():
+    d0, d1, d2 = 120, 90, 60
+    vectors = 3 * d1 + 3 * d2 + d0            # y1 y2 s2, y3 y4 s4, grad or xbar
+    full = extra_memory(d0, d1, d2)
+    assert full["forward"] == d1 * d0 + d2 * d0 + vectors      # T2 and T3
+    assert full["reverse"] == vectors + 2 * d1 + 2 * d2        # ybar4..ybar1
+    assert full["fused"] == 5 * d1 + d0 + 3 * 60
+    assert extra_memory(d0, d1, d2, chunk_size=16)["forward"] == (d1 + d2) * 16 + vectors
+    assert extra_memory(d0, d1, d2, chunk_size=10**6) == full
+    assert extra_memory(d0, d1, d2, block_rows=8)["fused"] == 5 * d1 + d0 + 3 * 8
+
+
+# ------------------------------------------------------- memory, measured
+# tracemalloc sees NumPy's buffers, so measured bytes follow the model up to
+# ~2 KB of Python objects and, while T2 = s2[:, None] * A[:, cols] is formed,
+# NumPy's ufunc iteration buffers (about 2 x T2 for small operands, capped
+# near 128 KiB, so negligible at d = 8000).  With d2 >= 2 d1 the peak is at
+# T3 = B T2 as the model says, and a 1.2 upper bound is tight enough to catch
+# a third (d1, c) matrix; at (120, 90, 60) the buffers set the chunked peak
+# (about 1.7 x predicted), so there only the full-vs-chunked gap is checked.
+MEM_SHAPE, MEM_CHUNK = (120, 60, 150), 16
+
+
+def _ratios(rows):
+    return {r["mode"]: r["measured_bytes"] / r["predicted_bytes"] for r in rows}
+
+
+def test_measured_memory_matches_extra_memory():
+    rows = measured_memory(*MEM_SHAPE, chunk_size=MEM_CHUNK)
+    by = {r["mode"]: r for r in rows}
+    chunked = f"forward, chunk_size={MEM_CHUNK}"
+    assert list(by) == ["forward", chunked, "reverse", "reverse fused"]
+    full, part = extra_memory(*MEM_SHAPE), extra_memory(*MEM_SHAPE, chunk_size=MEM_CHUNK)
+    assert by["forward"]["predicted_bytes"] == 8 * full["forward"]
+    assert by[chunked]["predicted_bytes"] == 8 * part["forward"]
+    assert by["reverse"]["predicted_bytes"] == 8 * full["reverse"]
+    assert by["reverse fused"]["predicted_bytes"] == 8 * full["fused"]
+    ratio = _ratios(rows)
+    for mode in ("forward", chunked):
+        assert 0.9 <= ratio[mode] <= 1.2, (mode, ratio[mode])
+    # Reverse holds O(d) numbers: a few KB, whose Python overhead is relatively large.
+    for mode in ("reverse", "reverse fused"):
+        assert 0.9 <= ratio[mode] <= 2.0, (mode, ratio[mode])
+        assert by[mode]["measured_bytes"] < 0.5 * by[chunked]["measured_bytes"]
+    assert by[chunked]["measured_bytes"] < 0.3 * by["forward"]["measured_bytes"]
+
+
+def test_chunked_forward_memory_at_the_brief_shape():
+    rows = {r["mode"]: r for r in measured_memory(120, 90, 60, chunk_size=16)}
+    full, chunked = rows["forward"], rows["forward, chunk_size=16"]
+    assert 0.9 <= full["measured_bytes"] / full["predicted_bytes"] <= 1.2
+    assert chunked["measured_bytes"] >= 0.9 * chunked["predicted_bytes"]
+    # predicted 0.16 of full; holding the full T2 and T3 would make it >= 1
+    assert chunked["measured_bytes"] < 0.35 * full["measured_bytes"]
+
+
+def _forward_variant(*, copy_T1=False, keep_blocks=False, ignore_chunks=False):
+    """Wrong-memory variants of f_and_grad_forward (same gradient)."""
+    def fn(x, A, B, *, chunk_size=None):
+        d0 = x.shape[0]
+        c = d0 if chunk_size is None or ignore_chunks else chunk_size
+        y1 = A @ x
+        y2, s2 = sigmoid_and_slope(y1)
+        y3 = B @ y2
+        y4, s4 = sigmoid_and_slope(y3)
+        grad, kept = np.empty_like(x), []
+        for j in range(0, d0, c):
+            T1 = A[:, j:j + c].copy() if copy_T1 else A[:, j:j + c]
+            T2 = s2[:, None] * T1
+            T3 = B @ T2
+            grad[j:j + c] = s4 @ T3
+            if keep_blocks:
+                kept.append((T2, T3))
+            del T1, T2, T3
+        return y4.sum(), grad
+    return fn
+
+
+@pytest.mark.parametrize("variant, caught", [
+    ({"copy_T1": True}, ("forward", "chunked")),      # three matrices instead of two
+    ({"keep_blocks": True}, ("chunked",)),            # earlier blocks never freed
+    ({"ignore_chunks": True}, ("chunked",)),          # full T2, T3 despite chunk_size
+], ids=["copy_T1", "keep_blocks", "ignore_chunks"])
+def test_memory_check_catches_wrong_forward(monkeypatch, variant, caught):
+    """The bounds above fail on a forward mode that holds too much."""
+    wrong = _forward_variant(**variant)
+    A, B, x = make_problem(7, 5, 3, seed=2)
+    np.testing.assert_allclose(wrong(x, A, B, chunk_size=2)[1], f_and_grad_reverse(x, A, B)[1])
+    monkeypatch.setattr(scaling, "f_and_grad_forward", wrong)
+    ratio = _ratios(measured_memory(*MEM_SHAPE, chunk_size=MEM_CHUNK))
+    names = {"forward": "forward", "chunked": f"forward, chunk_size={MEM_CHUNK}"}
+    for key in caught:
+        assert ratio[names[key]] > 1.2, (key, ratio)
+
+
+# ------------------------------------------------------------------ sweeps
+
+def test_sweep_plan_shapes():
+    for max_d, points in [(16, 2), (40, 6), (200, 5), (17, 3)]:
+        plan = sweep_plan(max_d, points)
+        assert list(plan) == ["square", "d0", "d1", "d2"]
+        square = [s[0] for s in plan["square"]]
+        assert all(s == (n, n, n) for s, n in zip(plan["square"], square))
+        assert square == sorted(set(square)) and 2 <= len(square) <= points
+        assert square[0] == round(max_d / 5) and square[-1] == max_d
+        base = max_d // 2
+        for k in range(3):
+            shapes = plan[f"d{k}"]
+            varied = [s[k] for s in shapes]
+            assert varied == sorted(set(varied)) and 2 <= len(varied) <= points
+            assert varied[0] == max(1, round(base / 8)) and varied[-1] == 2 * base
+            for s in shapes:
+                assert all(s[j] == base for j in range(3) if j != k), (k, s)
+                assert all(isinstance(v, int) and v >= 1 for v in s)
+
+
+@pytest.mark.parametrize("max_d, points", [(15, 6), (40, 1), (0, 6)])
+def test_sweep_plan_rejects_small_sizes(max_d, points):
+    with pytest.raises(ValueError):
+        sweep_plan(max_d, points)
+
+
+def test_sweep_rows():
+    shapes = [(4, 3, 2), (9, 6, 5)]
+    rows = sweep(shapes, repeats=2, min_sample_s=0.0)
+    assert [(r["d0"], r["d1"], r["d2"]) for r in rows] == shapes
+    for r, shape in zip(rows, shapes):
+        assert set(r) == {"d0", "d1", "d2", "forward_s", "reverse_s",
+                          "forward_madds", "reverse_madds"}
+        assert r["forward_s"] > 0 and r["reverse_s"] > 0
+        assert math.isfinite(r["forward_s"]) and math.isfinite(r["reverse_s"])
+        assert r["forward_madds"] == forward_madds(*shape)
+        assert r["reverse_madds"] == reverse_madds(*shape)
+
+
+def _synthetic_rows(vary, sizes, other=10, c=1e-9):
+    rows = []
+    for n in sizes:
+        d = [n, n, n] if vary == "square" else [other] * 3
+        if vary != "square":
+            d[int(vary[1])] = n
+        rows.append({"d0": d[0], "d1": d[1], "d2": d[2],
+                     "forward_s": c * n**3, "reverse_s": 3 * c * n**2,
+                     "forward_madds": forward_madds(*d), "reverse_madds": reverse_madds(*d)})
+    return rows
+
+
+@pytest.mark.parametrize("vary", ["square", "d0", "d1", "d2"])
+def test_sweep_slopes_on_synthetic_rows(vary):
+    sizes = [8, 16, 32, 64, 128]
+    rows = _synthetic_rows(vary, sizes)
+    slopes = sweep_slopes(rows, vary)
+    assert set(slopes) == {"forward", "reverse"}
+    assert slopes["forward"][0] == pytest.approx(3, abs=1e-9)
+    assert slopes["reverse"][0] == pytest.approx(2, abs=1e-9)
+    for mode, madds in (("forward", forward_madds), ("reverse", reverse_madds)):
+        counts = [madds(r["d0"], r["d1"], r["d2"]) for r in rows]
+        expect = np.polyfit(np.log(sizes), np.log(counts), 1)[0]
+        assert slopes[mode][1] == pytest.approx(expect, rel=1e-12)
+    if vary == "square":      # 4 n^2 exactly; n^3 + 3 n^2 between 2 and 3
+        assert slopes["reverse"][1] == pytest.approx(2, abs=1e-9)
+        assert 2.5 < slopes["forward"][1] < 3
+    else:                     # each size enters forward's GEMM term linearly
+        assert 0.5 < slopes["forward"][1] <= 1 + 1e-9
+
+
+def test_loglog_slope_exact_on_power_laws():
+    n = np.array([2.0, 4, 8, 16, 100])
+    assert loglog_slope(n, 5 * n**-1.5) == pytest.approx(-1.5, abs=1e-12)
+    assert loglog_slope(list(n), list(0.25 * n**3)) == pytest.approx(3, abs=1e-12)
+    assert loglog_slope(n, 7 + 0 * n) == pytest.approx(0, abs=1e-12)
+
+
+# ------------------------------------------------------------------ stopwatch
+
+def test_time_calls_structure_and_round_robin():
+    log, results = [], {}
+    fns = {"a": lambda: log.append("a") or len(log), "b": lambda: log.append("b") or -len(log)}
+    stats = time_calls(fns, repeats=3, warmup=1, results=results)
+    assert log == ["a", "b"] + ["a", "b"] * 3       # warm-ups, then rounds in turn
+    assert set(stats) == {"a", "b"}
+    for name, st in stats.items():
+        assert {"median_s", "min_s", "max_s", "spread", "samples", "repeats", "warmup",
+                "number", "peak_extra_bytes", "background_load"} <= set(st)
+        assert len(st["samples"]) == st["repeats"] == 3
+        assert st["warmup"] == 1 and st["number"] == 1
+        assert st["min_s"] <= st["median_s"] <= st["max_s"]
+        assert st["min_s"] == min(st["samples"]) and st["max_s"] == max(st["samples"])
+        assert st["median_s"] == pytest.approx(float(np.median(st["samples"])))
+        assert st["spread"] == pytest.approx((st["max_s"] - st["min_s"]) / st["median_s"])
+    assert results == {"a": 7, "b": -8}              # the last return values
+
+
+def test_time_calls_without_warmup():
+    calls = []
+    stats = time_calls({"f": lambda: calls.append(1)}, repeats=2, warmup=0, min_sample_s=1.0)
+    assert len(calls) == 2 and stats["f"]["number"] == 1
+
+
+@pytest.mark.parametrize("kw", [{"repeats": 0}, {"repeats": -1}, {"warmup": -1}])
+def test_time_calls_rejects_bad_counts(kw):
+    calls = []
+    with pytest.raises(ValueError, match="repeats"):
+        time_calls({"f": lambda: calls.append(1)}, **kw)
+    assert calls == []
+
+
+def test_time_calls_loops_a_fast_function():
+    calls, results = [0], {}
+
+    def tick():
+        calls[0] += 1
+        return calls[0]
+    stats = time_calls({"tick": tick}, repeats=2, warmup=1, min_sample_s=0.002, results=results)
+    number = stats["tick"]["number"]
+    assert number > 1
+    assert calls[0] == 1 + 2 * number
+    assert results["tick"] == calls[0]
+    assert len(stats["tick"]["samples"]) == 2
+
+
+def test_time_calls_meters_peak_memory():
+    n = 4 * 10**6                                    # 32 MB, every page written
+    stats = time_calls({"big": lambda: np.ones(n), "none": lambda: None}, repeats=2)
+    big, none = stats["big"]["peak_extra_bytes"], stats["none"]["peak_extra_bytes"]
+    if big is None:
+        pytest.skip("/proc/self/clear_refs is not writable here")
+    assert 0.9 * 8 * n <= big <= 1.5 * 8 * n
+    assert none < 0.1 * 8 * n
+
+
+def test_traced_peak_bytes():
+    assert not tracemalloc.is_tracing()
+    peak = traced_peak_bytes(lambda: np.empty(10**6))
+    assert 8e6 <= peak < 8e6 + 1e5
+    assert not tracemalloc.is_tracing()              # switched off again
+    assert traced_peak_bytes(lambda: None) < 1e4
+    keep = np.ones(10**6)                            # live before: not counted
+    assert traced_peak_bytes(lambda: keep.sum()) < 1e5
+    tracemalloc.start()
+    try:
+        held = np.ones(10**6)                        # traced, live before the call
+        peak = traced_peak_bytes(lambda: np.empty(2 * 10**6))
+        assert 16e6 <= peak < 16e6 + 1e5             # only what fn() added
+        assert traced_peak_bytes(held.sum) < 1e5
+        assert tracemalloc.is_tracing()              # left on if it was on
+    finally:
+        tracemalloc.stop()
+
+
+def test_save_results_writes_and_appends(tmp_path):
+    result = {"params": {"d": 3}, "rows": [
+        {"method": "a", "median_s": 0.5, "samples": [0.4, 0.5], "meta": {"x": 1}, "n": None},
+        {"method": "b", "median_s": 1.5, "samples": [1.5], "meta": {}, "n": 2}]}
+    paths = save_results(result, tmp_path / "new" / "dir", "run")
+    assert [p.name for p in paths] == ["run.json", "run.csv", "run_history.csv"]
+    assert all(p.exists() and p.parent == (tmp_path / "new" / "dir").resolve() for p in paths)
+    saved = json.loads(paths[0].read_text())
+    assert saved["params"] == {"d": 3} and saved["rows"][0]["samples"] == [0.4, 0.5]
+    assert "saved" in saved
+    with open(paths[1], newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows == [{"method": "a", "median_s": "0.5", "n": ""},
+                    {"method": "b", "median_s": "1.5", "n": "2"}]   # no lists or dicts
+
+    result["rows"][0]["median_s"] = 0.25
+    save_results(result, tmp_path / "new" / "dir", "run")
+    with open(paths[1], newline="") as fh:
+        assert [r["median_s"] for r in csv.DictReader(fh)] == ["0.25", "1.5"]  # overwritten
+    with open(paths[2], newline="") as fh:
+        reader = csv.DictReader(fh)
+        history = list(reader)
+    assert reader.fieldnames == ["saved", "method", "median_s", "n"]
+    assert [r["median_s"] for r in history] == ["0.5", "1.5", "0.25", "1.5"]   # appended
+    assert all(time.strptime(r["saved"], "%Y-%m-%dT%H:%M:%S") for r in history)
+    assert paths[2].read_text().count("saved,") == 1                         # one header
+
+
+# ------------------------------------------------------------------ machine
+
+def test_machine_info_keys():
+    info = machine_info()
+    assert {"cpu", "logical_cores", "numpy", "torch", "torch_threads"} <= set(info)
+    assert isinstance(info["cpu"], str) and info["cpu"]
+    assert info["logical_cores"] >= 1 and info["torch_threads"] >= 1
+    assert np.__version__ in info["numpy"] and torch.__version__ in info["torch"]
+    assert info["device"] == "cpu"
+
+
+def test_blas_threads_sets_and_restores():
+    with blas_threads(None) as n:
+        assert n is None
+    threads = lambda: machine_info()["numpy_blas_threads"]
+    outer = threads()
+    if outer is None:
+        pytest.skip("OpenBLAS not found; thread count cannot be set")
+    with blas_threads(2) as two:                 # 1 on a one-core machine
+        with blas_threads(1) as n:
+            assert n == 1 and threads() == 1
+        assert threads() == two                  # restored on exit
+        with pytest.raises(RuntimeError):
+            with blas_threads(1):
+                raise RuntimeError("boom")
+        assert threads() == two                  # restored on error
+    assert threads() == outer
+
+
+def test_background_load():
+    start = cpu_seconds()
+    assert len(start) == 2 and start[1] >= 0
+    assert background_load(start, time.perf_counter()) is None
+    assert background_load(start, time.perf_counter() - 0.2, min_wall_s=0.5) is None
+    load = background_load(cpu_seconds(), time.perf_counter() - 1.0)
+    if not math.isnan(start[0]):
+        assert 0.0 <= load <= 1.0
+
+
+# ------------------------------------------------------------------ study
+
+STUDY_D = 48
+
+
+@pytest.fixture(scope="module")
+def study():
+    return timing_study(d=STUDY_D, repeats=2, slow_repeats=1, warmup_d=16, chunk_size=8)
+
+
+def test_study_rows_cover_every_method(study):
+    rows = {r["method"]: r for r in study["rows"]}
+    assert set(rows) == set(METHODS) and len(study["rows"]) == len(METHODS)
+    slow = {k for k, (_, _, gemm) in METHODS.items() if gemm} | {"torch.func.jacfwd"}
+    for name, r in rows.items():
+        assert r["role"] == METHODS[name][0]
+        assert r["min_s"] <= r["median_s"] <= r["max_s"] and r["min_s"] > 0
+        assert r["repeats"] == len(r["samples"]) == (1 if name in slow else 2)
+        assert r["calls"] == ("1 + 1 small" if name in slow else "2 + 1")
+        assert (r["GFLOP_per_s"] is None) == (not METHODS[name][2])
+        assert (r["GB_per_s"] is None) == (METHODS[name][1] == 0)
+    r = rows["reverse"]
+    assert r["GB_per_s"] == pytest.approx(4 * 8 * STUDY_D**2 / r["median_s"] / 1e9)
+    r = rows["GEMM B A"]
+    assert r["GFLOP_per_s"] == pytest.approx(2 * STUDY_D**3 / r["median_s"] / 1e9)
+    assert study["params"] == {"d": STUDY_D, "repeats": 2, "slow_repeats": 1, "warmup_d": 16,
+                               "chunk_size": 8, "seed": 0, "device": "cpu",
+                               "dtype": "float64"}
+    assert {"cpu", "numpy", "torch"} <= set(study["machine"]) and study["wall_s"] > 0
+
+
+def test_study_gradients_agree(study):
+    agreement = study["agreement"]
+    assert set(agreement) == {f"{k} vs reverse" for k in
+                              ("reverse fused", "PyTorch autograd", "forward",
+                               "forward chunked", "torch.func.jacfwd")}
+    for name, v in agreement.items():
+        assert 0 <= v < 1e-12, name
+
+
+def test_study_ratios(study):
+    rows = {r["method"]: r for r in study["rows"]}
+    assert rows["PyTorch autograd"]["vs_autograd"] == 1
+    assert rows["GEMM B A"]["vs_gemm"] == 1
+    assert rows["f alone"]["vs_f"] == 1
+    for r in study["rows"]:
+        for key, ref in (("vs_f", "f alone"), ("vs_autograd", "PyTorch autograd"),
+                         ("vs_gemm", "GEMM B A")):
+            assert r[key] == pytest.approx(r["median_s"] / rows[ref]["median_s"])
+
+
+def test_study_targets(study):
+    rows = targets(study)
+    assert all(r["status"] in ("PASS", "MISS", "info") for r in rows)
+    limits = [r["limit"] for r in rows]
+    for limit in (0.9, 0.8, 1e-12, 1.05, 1.1, 2.01):
+        assert limit in limits
+    for r in rows:
+        assert (r["status"] == "info") == (r["limit"] is None)
+        if r["limit"] is not None and not math.isnan(r["measured"]):
+            assert r["status"] == ("PASS" if r["measured"] <= r["limit"] else "MISS")
+    by = {r["target"]: r for r in rows}
+    assert by["reverse fused vs reverse, max rel. diff."]["status"] == "PASS"
+    assert by["reverse / PyTorch autograd"]["measured"] == \
+        {r["method"]: r for r in study["rows"]}["reverse"]["vs_autograd"]
+
+
+def test_summary_rows(study):
+    summary = summary_rows(study)
+    assert [r["method"] for r in summary] == [r["method"] for r in study["rows"]]
+    assert all(isinstance(v, str) for r in summary for v in r.values())
+    by = {r["method"]: r for r in summary}
+    assert by["GEMM B A"]["vs GEMM"] == "1" and by["PyTorch autograd"]["vs autograd"] == "1"
+    assert by["GEMM B A"]["rate"].endswith("GFLOP/s")
+    assert by["reverse"]["rate"].endswith("GB/s")
+    assert by["torch.func.jacfwd"]["rate"] == "-"
+
+
+def test_study_without_chunks():
+    study = timing_study(d=24, repeats=1, slow_repeats=1, warmup_d=8, chunk_size=0)
+    methods = [r["method"] for r in study["rows"]]
+    assert "forward chunked" not in methods
+    assert set(methods) == set(METHODS) - {"forward chunked"}
+    assert "forward chunked vs reverse" not in study["agreement"]
+    assert all(v < 1e-12 for v in study["agreement"].values())
+    rows = targets(study)
+    assert not any("chunked" in r["target"] for r in rows)
+    assert 1.1 not in [r["limit"] for r in rows]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is present")
+@pytest.mark.parametrize("device", ["cuda", "cuda:0"])
+def test_study_rejects_cuda_without_gpu(device):
+    with pytest.raises(ValueError, match=repr(device)):
+        timing_study(d=8, repeats=1, warmup_d=4, device=device)
+
+
+def test_study_rejects_other_torch_devices():
+    with pytest.raises(ValueError, match="'meta'"):
+        timing_study(d=8, repeats=1, warmup_d=4, device="meta")
+
+
+def test_study_rejects_unknown_device():
+    with pytest.raises(ValueError, match="tpu"):
+        timing_study(d=8, repeats=1, warmup_d=4, device="tpu")
+
+
+def _fake_study(peak_bytes, d=10, chunk_size=0):
+    """A study dict with chosen times (seconds) for targets()."""
+    times = {"f alone": 1.0, "matvec A x": 0.5, "reverse": 2.0, "reverse fused": 1.5,
+             "PyTorch autograd": 4.0, "GEMM B A": 10.0, "forward": 20.0,
+             "torch.func.jacfwd": 30.0}
+    if chunk_size:
+        times["forward chunked"] = 10.5
+    rows = [{"method": k, "median_s": t, "min_s": t, "vs_autograd": t / 4.0,
+             "vs_gemm": t / 10.0, "peak_extra_bytes": peak_bytes} for k, t in times.items()]
+    return {"rows": rows, "params": {"d": d, "chunk_size": chunk_size},
+            "agreement": {"reverse fused vs reverse": 1e-15}}
+
+
+def test_targets_on_a_synthetic_study():
+    d, c = 10, 4
+    by = {r["target"]: r for r in targets(_fake_study(8 * d * d, d=d, chunk_size=c))}
+    assert by["reverse / PyTorch autograd"]["measured"] == 0.5
+    assert by["reverse / PyTorch autograd"]["status"] == "PASS"
+    assert by["reverse fused / PyTorch autograd"]["status"] == "PASS"      # 0.375 <= 0.8
+    assert by["forward / GEMM"]["measured"] == 2.0
+    assert by["forward / GEMM"]["status"] == "MISS"
+    assert by["forward chunked / GEMM"]["measured"] == 1.05
+    assert by["forward chunked / GEMM"]["status"] == "PASS"                # <= 1.1
+    mem = by["forward peak extra memory, d x d matrices"]
+    assert mem["measured"] == 1.0 and mem["status"] == "PASS"
+    chunk_mem = by[f"forward chunked peak extra memory / (2 d c numbers), c = {c}"]
+    assert chunk_mem["measured"] == d * d / (2 * d * c) and chunk_mem["status"] == "MISS"
+    assert by["reverse fused / reverse (no target; 3 passes / 4 = 0.75)"]["measured"] == 0.75
+    assert by["reverse fused / reverse (no target; 3 passes / 4 = 0.75)"]["status"] == "info"
+    assert by["reverse fused vs reverse, max rel. diff."]["status"] == "PASS"
+
+
+def test_targets_zero_peak_memory_is_a_pass():
+    by = {r["target"]: r for r in targets(_fake_study(0))}
+    mem = by["forward peak extra memory, d x d matrices"]
+    assert mem["measured"] == 0.0 and mem["status"] == "PASS"
+
+
+# ------------------------------------------------------------------ bench
+
+def test_bench_prints_targets(capsys):
+    bench_main(["--d", "40", "--repeats", "1"])
+    out = capsys.readouterr().out
+    line = next(ln for ln in out.splitlines() if ln.startswith("reverse / PyTorch autograd"))
+    assert line.split()[-1] in ("PASS", "MISS")
+    assert "torch.func.jacfwd" in out and "wall time" in out
+    assert "saved" not in out
+
+
+def test_bench_saves_results(tmp_path, capsys):
+    bench_main(["--d", "24", "--repeats", "1", "--chunk-size", "0", "--results", str(tmp_path)])
+    assert "saved" in capsys.readouterr().out
+    stem = tmp_path / "bench_cpu_d24"
+    saved = json.loads(stem.with_suffix(".json").read_text())
+    assert saved["params"]["d"] == 24 and saved["params"]["chunk_size"] == 0
+    with open(stem.with_suffix(".csv"), newline="") as fh:
+        methods = [r["method"] for r in csv.DictReader(fh)]
+    assert set(methods) == set(METHODS) - {"forward chunked"}
+    assert (tmp_path / "bench_cpu_d24_history.csv").exists()
