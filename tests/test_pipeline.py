@@ -3,6 +3,7 @@ in temporary folders, plus checks on the committed notebooks."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -171,6 +172,10 @@ def test_build_end_to_end(tiny, tmp_path):
     assert "d0: int = 7" in merged and "(default 5)" in merged and "n_iter: int = 1" in merged
     html = (out / "report.html").read_text()
     assert "Ada Lovelace" in html and "Part 2a: Second" in html and "NOISE" not in html
+    # Offline: MathJax comes from build/mathjax/, and nothing is loaded from the web
+    # (the only web address left is in code that runs for Mermaid diagrams alone).
+    assert 'src="mathjax/MathJax.js' in html and (out / "mathjax" / "MathJax.js").exists()
+    assert not re.search(r'src="https?:', html) and "mathjax/2" not in html
     if missing_tex():
         assert "texlive-xetex" in r.stderr
         return

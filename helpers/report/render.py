@@ -66,12 +66,35 @@ def _remove_title_cell():
     return TagRemovePreprocessor(remove_cell_tags={TITLE_TAG}, enabled=True)
 
 
+MATHJAX_DIR = "mathjax"
+MATHJAX_CONFIG = "MathJax.js?config=TeX-AMS_CHTML-full,Safe"
+
+
+def install_mathjax(out_dir):
+    """Copy MathJax (from the jupyter-server-mathjax package) to out_dir/mathjax
+    unless already there, so the HTML report renders its math offline."""
+    import jupyter_server_mathjax
+
+    src = Path(jupyter_server_mathjax.__file__).resolve().parent / "static"
+    dest = Path(out_dir) / MATHJAX_DIR
+    if not (dest / "MathJax.js").exists():
+        tmp = Path(tempfile.mkdtemp(prefix=".mathjax-", dir=out_dir))
+        shutil.copytree(src, tmp / MATHJAX_DIR)
+        shutil.rmtree(dest, ignore_errors=True)
+        os.replace(tmp / MATHJAX_DIR, dest)
+        tmp.rmdir()
+    return f"{MATHJAX_DIR}/{MATHJAX_CONFIG}"
+
+
 def write_html(nb, dest, notebooks_dir):
-    """``dest`` (a single self-contained HTML file) from notebook ``nb``."""
+    """``dest`` (one HTML file, with MathJax beside it in mathjax/) from
+    notebook ``nb``; it loads nothing from the network."""
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter = HTMLExporter(exclude_input_prompt=True, exclude_output_prompt=True,
+                            mathjax_url=install_mathjax(Path(dest).parent), require_js_url="")
     body, _ = exporter.from_notebook_node(nb, resources=_resources(notebooks_dir))
+    body = body.replace('<script src=""></script>', "")   # require.js: no widgets here
     write_atomic(dest, body)
 
 
