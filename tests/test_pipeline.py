@@ -174,7 +174,9 @@ def test_build_end_to_end(tiny, tmp_path):
     assert "Ada Lovelace" in html and "Part 2a: Second" in html and "NOISE" not in html
     # Offline: MathJax comes from build/mathjax/, and nothing is loaded from the web
     # (the only web address left is in code that runs for Mermaid diagrams alone).
-    assert 'src="mathjax/MathJax.js' in html and (out / "mathjax" / "MathJax.js").exists()
+    config = re.search(r'src="mathjax/MathJax.js\?config=([\w-]+),Safe"', html)
+    assert config and (out / "mathjax" / "MathJax.js").exists()
+    assert (out / "mathjax" / "config" / f"{config.group(1)}.js").exists()   # MathJax can load it
     assert not re.search(r'src="https?:', html) and "mathjax/2" not in html
     if missing_tex():
         assert "texlive-xetex" in r.stderr

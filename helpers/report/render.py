@@ -67,7 +67,7 @@ def _remove_title_cell():
 
 
 MATHJAX_DIR = "mathjax"
-MATHJAX_CONFIG = "MathJax.js?config=TeX-AMS_CHTML-full,Safe"
+MATHJAX_CONFIG = "MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
 
 
 def install_mathjax(out_dir):
