@@ -1,9 +1,9 @@
-"""The performance targets, checked from one run:
+"""The performance checks of part 1f, from one run:
 
     python -m helpers.bench [--d 8000] [--repeats 7] [--chunk-size 1000] [--device cpu]
 
 prints the machine, every method's time and its ratios, and PASS/MISS for
-each target (see timing_study.py).  Only this module prints.
+each check (see timing_study.targets).  Only this module prints.
 """
 
 import argparse

@@ -119,7 +119,7 @@ def machine_info(device="cpu"):
             "cores_usable": len(os.sched_getaffinity(0)),
             "numpy": f"{np.__version__} ({blas.get('name')} {blas.get('version')})",
             "numpy_blas_threads": _openblas() and _openblas()[0](),
-            "torch": f"{torch.__version__} ({'MKL' if torch.backends.mkl.is_available() else '?'})",
+            "torch": f"{torch.__version__} ({'built with MKL' if torch.backends.mkl.is_available() else 'no MKL'})",
             "torch_threads": torch.get_num_threads(), "python": platform.python_version(),
             "device": str(device)}
     info.update({v: os.environ[v] for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",

@@ -53,7 +53,8 @@ def check_inputs(x, A, B):
         if not (torch_flags[name] or isinstance(a, np.ndarray)):
             raise TypeError(f"{name} must be a NumPy array or torch tensor, got {type(a).__name__}")
     if len(set(torch_flags.values())) > 1:
-        raise TypeError(f"x, A, B must all be NumPy arrays or all torch tensors; got {torch_flags} (True = torch)")
+        raise TypeError("x, A, B must all be NumPy arrays or all torch tensors; "
+                        f"got {torch_flags} (True = torch)")
     dtypes = {name: dtype_name(a) for name, a in (("x", x), ("A", A), ("B", B))}
     if any(d not in FLOAT_DTYPES for d in dtypes.values()) or len(set(dtypes.values())) > 1:
         raise TypeError(f"x, A, B must share one dtype, float32 or float64; got {dtypes}")

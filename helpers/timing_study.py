@@ -1,4 +1,4 @@
-"""Part 1f and the performance targets: one timing study at d0 = d1 = d2 = d.
+"""Part 1f: one timing study at d0 = d1 = d2 = d, and the performance checks.
 
 Used by notebooks/1f_timing.ipynb and by ``python -m helpers.bench``.
 The O(d^2) methods get one warm-up and
@@ -107,7 +107,7 @@ def timing_study(d=8000, *, repeats=7, slow_repeats=1, warmup_d=256, chunk_size=
 
 
 def targets(study):
-    """The project's targets as rows {'target', 'measured' (from medians),
+    """Performance checks as rows {'check', 'measured' (from medians),
     'fastest calls' (the same ratio from each method's fastest call, less
     exposed to other jobs), 'limit', 'status'}."""
     by = {r["method"]: r for r in study["rows"]}
@@ -129,12 +129,12 @@ def targets(study):
                     best("forward chunked", "GEMM B A"), 1.1),
                    (f"forward chunked peak extra memory / (2 d c numbers), c = {c}",
                     mem("forward chunked", 8 * 2 * d * min(c, d)), None, 1.05)]
-    checks += [("reverse fused / reverse (no target; 3 passes / 4 = 0.75)",
+    checks += [("reverse fused / reverse (no limit; 3 passes / 4 = 0.75)",
                 by["reverse fused"]["median_s"] / by["reverse"]["median_s"],
                 best("reverse fused", "reverse"), None),
-               ("torch.func.jacfwd / GEMM (no target)", by["torch.func.jacfwd"]["vs_gemm"],
+               ("torch.func.jacfwd / GEMM (no limit)", by["torch.func.jacfwd"]["vs_gemm"],
                 best("torch.func.jacfwd", "GEMM B A"), None)]
-    return [{"target": n, "measured": m, "fastest calls": b, "limit": lim,
+    return [{"check": n, "measured": m, "fastest calls": b, "limit": lim,
              "status": "info" if lim is None or np.isnan(m) else "PASS" if m <= lim else "MISS"}
             for n, m, b, lim in checks]
 
@@ -148,16 +148,16 @@ def summary_rows(study):
              "vs GEMM": g(r["vs_gemm"], ".3g"),
              "rate": f"{r['GB_per_s']:.1f} GB/s" if r["GB_per_s"] else
              f"{r['GFLOP_per_s']:.0f} GFLOP/s" if r["GFLOP_per_s"] else "-",
-             "extra MB": g(r["peak_extra_bytes"] and r["peak_extra_bytes"] / 2**20, ".0f")}
+             "extra MiB": g(r["peak_extra_bytes"] and r["peak_extra_bytes"] / 2**20, ".0f")}
             for r in study["rows"]]
 
 
 def summary_tables(study):
     """summary_rows split in two tables narrow enough for a page:
-    (times: method, median, range, calls, extra MB;
+    (times: method, median, range, calls, extra MiB;
      ratios: method, vs f, vs autograd, vs GEMM, rate)."""
     rows = summary_rows(study)
     pick = lambda *cols: [{c: r[c] for c in ("method", *cols)} for r in rows]
-    return (pick("median s", "range s", "calls", "extra MB"),
+    return (pick("median s", "range s", "calls", "extra MiB"),
             pick("vs f", "vs autograd", "vs GEMM", "rate"))
 

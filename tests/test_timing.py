@@ -537,7 +537,7 @@ def test_study_targets(study):
         assert (r["status"] == "info") == (r["limit"] is None)
         if r["limit"] is not None and not math.isnan(r["measured"]):
             assert r["status"] == ("PASS" if r["measured"] <= r["limit"] else "MISS")
-    by = {r["target"]: r for r in rows}
+    by = {r["check"]: r for r in rows}
     assert by["reverse fused vs reverse, max rel. diff."]["status"] == "PASS"
     assert by["reverse / PyTorch autograd"]["measured"] == \
         {r["method"]: r for r in study["rows"]}["reverse"]["vs_autograd"]
@@ -562,7 +562,7 @@ def test_study_without_chunks():
     assert "forward chunked vs reverse" not in study["agreement"]
     assert all(v < 1e-12 for v in study["agreement"].values())
     rows = targets(study)
-    assert not any("chunked" in r["target"] for r in rows)
+    assert not any("chunked" in r["check"] for r in rows)
     assert 1.1 not in [r["limit"] for r in rows]
 
 
@@ -598,7 +598,7 @@ def _fake_study(peak_bytes, d=10, chunk_size=0):
 
 def test_targets_on_a_synthetic_study():
     d, c = 10, 4
-    by = {r["target"]: r for r in targets(_fake_study(8 * d * d, d=d, chunk_size=c))}
+    by = {r["check"]: r for r in targets(_fake_study(8 * d * d, d=d, chunk_size=c))}
     assert by["reverse / PyTorch autograd"]["measured"] == 0.5
     assert by["reverse / PyTorch autograd"]["status"] == "PASS"
     assert by["reverse fused / PyTorch autograd"]["status"] == "PASS"      # 0.375 <= 0.8
@@ -610,13 +610,13 @@ def test_targets_on_a_synthetic_study():
     assert mem["measured"] == 1.0 and mem["status"] == "PASS"
     chunk_mem = by[f"forward chunked peak extra memory / (2 d c numbers), c = {c}"]
     assert chunk_mem["measured"] == d * d / (2 * d * c) and chunk_mem["status"] == "MISS"
-    assert by["reverse fused / reverse (no target; 3 passes / 4 = 0.75)"]["measured"] == 0.75
-    assert by["reverse fused / reverse (no target; 3 passes / 4 = 0.75)"]["status"] == "info"
+    assert by["reverse fused / reverse (no limit; 3 passes / 4 = 0.75)"]["measured"] == 0.75
+    assert by["reverse fused / reverse (no limit; 3 passes / 4 = 0.75)"]["status"] == "info"
     assert by["reverse fused vs reverse, max rel. diff."]["status"] == "PASS"
 
 
 def test_targets_zero_peak_memory_is_a_pass():
-    by = {r["target"]: r for r in targets(_fake_study(0))}
+    by = {r["check"]: r for r in targets(_fake_study(0))}
     mem = by["forward peak extra memory, d x d matrices"]
     assert mem["measured"] == 0.0 and mem["status"] == "PASS"
 
