@@ -1,6 +1,6 @@
 """The performance checks of part 1f, from one run:
 
-    python -m helpers.bench [--d 8000] [--repeats 7] [--chunk-size 1000] [--device cpu]
+    python -m helpers.bench [--d 8000] [--repeats 7] [--chunk-size 2000] [--device cpu]
 
 prints the machine, every method's time and its ratios, and PASS/MISS for
 each check (see timing_study.targets).  Only this module prints.
@@ -27,7 +27,7 @@ def main(argv=None):
     ap.add_argument("--d", type=int, default=8000, help="d0 = d1 = d2 (default %(default)s)")
     ap.add_argument("--repeats", type=int, default=7, help="timed calls of the fast methods")
     ap.add_argument("--slow-repeats", type=int, default=1, help="timed calls of the O(d^3) ones")
-    ap.add_argument("--chunk-size", type=int, default=1000, help="for forward chunked; 0 skips it")
+    ap.add_argument("--chunk-size", type=int, default=2000, help="for forward chunked; 0 skips it")
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
     ap.add_argument("--results", help="also save JSON/CSV into this folder")
     a = ap.parse_args(argv)
