@@ -18,15 +18,7 @@ scaling.py checks these counts against the clock and the memory against
 tracemalloc.
 """
 
-
-
-def _check_sizes(d0, d1, d2):
-    """Raise TypeError/ValueError unless d0, d1, d2 are integers >= 1."""
-    for name, d in (("d0", d0), ("d1", d1), ("d2", d2)):
-        if isinstance(d, bool) or not isinstance(d, int):
-            raise TypeError(f"{name} must be an int, got {d!r}")
-        if d < 1:
-            raise ValueError(f"{name} must be >= 1, got {d}")
+from .model import check_sizes
 
 
 def _row(step, formula, madds=0, elementwise=0, sigmoids=0):
@@ -36,7 +28,7 @@ def _row(step, formula, madds=0, elementwise=0, sigmoids=0):
 
 def evaluation_steps(d0, d1, d2):
     """Rows for evaluating f itself; both modes start with these."""
-    _check_sizes(d0, d1, d2)
+    check_sizes(d0, d1, d2)
     return [_row("y1 = A x", "d1 d0", madds=d1 * d0),
             _row("y2 = sigma(y1), s2 = sigma'(y1)", "d1 sigmoids", sigmoids=d1),
             _row("y3 = B y2", "d2 d1", madds=d2 * d1),
@@ -81,7 +73,7 @@ def extra_memory(d0, d1, d2, *, chunk_size=None, block_rows=64):
     reverse: the same six vectors, the adjoints ybar4..ybar1 and xbar.
     fused: y1, y2, s2, ybar2, ybar1, xbar and one block of y3, y4, s4.
     """
-    _check_sizes(d0, d1, d2)
+    check_sizes(d0, d1, d2)
     c = d0 if chunk_size is None else min(chunk_size, d0)
     vectors = 3 * d1 + 3 * d2 + d0
     return {"forward": (d1 + d2) * c + vectors,
@@ -103,7 +95,7 @@ def full_jacobian_madds(d0, d1, d2):
         and diagonal Jacobians are scalings, so either mode is one GEMM,
         d0 d1 d2 (each of the d2 d0 entries is a length-d1 dot product).
     """
-    _check_sizes(d0, d1, d2)
+    check_sizes(d0, d1, d2)
     sweep = d1 * (d0 + d2)
     return {"forward": d0 * sweep, "reverse": d2 * sweep, "structured": d0 * d1 * d2}
 

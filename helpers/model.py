@@ -76,6 +76,15 @@ def check_inputs(x, A, B):
         raise ValueError(f"x must be finite; it has {bad} NaN/inf entries out of {x.shape[0]}")
 
 
+def check_sizes(d0, d1, d2):
+    """Raise TypeError/ValueError unless d0, d1, d2 are integers >= 1."""
+    for name, d in (("d0", d0), ("d1", d1), ("d2", d2)):
+        if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
+            raise TypeError(f"{name} must be an integer, got {d!r}")
+        if d < 1:
+            raise ValueError(f"{name} must be >= 1, got {d}")
+
+
 def make_problem(d0, d1, d2, *, seed=0, dtype=np.float64):
     """Random, reproducible inputs (A, B, x) for Problem 1.
 
@@ -88,11 +97,7 @@ def make_problem(d0, d1, d2, *, seed=0, dtype=np.float64):
     are drawn in float64, so the float32 problem is the float64 one rounded.
     Cost: O(d1 (d0 + d2)) random numbers.
     """
-    for name, d in (("d0", d0), ("d1", d1), ("d2", d2)):
-        if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
-            raise TypeError(f"{name} must be an integer, got {d!r}")
-        if d < 1:
-            raise ValueError(f"{name} must be >= 1, got {d}")
+    check_sizes(d0, d1, d2)
     dtype = np.dtype(dtype)
     if dtype.name not in FLOAT_DTYPES:
         raise TypeError(f"dtype must be float32 or float64, got {dtype}")

@@ -193,11 +193,15 @@ def test_forward_chunk_sizes_agree(shape):
         assert rel_err(grad, ref_grad) <= 1e-12, chunk_size
 
 
-@pytest.mark.parametrize("chunk_size", [0, -1, 2.5, True])
-def test_forward_bad_chunk_size(chunk_size):
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True])
+@pytest.mark.parametrize("fun, keyword, expected", [
+    (f_and_grad_forward, "chunk_size", "a positive integer or None"),
+    (f_and_grad_reverse_fused, "block_rows", "a positive integer"),
+])
+def test_bad_block_size(fun, keyword, expected, bad):
     A, B, x = make_problem(4, 3, 2)
-    with pytest.raises(ValueError, match=re.escape(f"chunk_size must be a positive integer or None, got {chunk_size!r}")):
-        f_and_grad_forward(x, A, B, chunk_size=chunk_size)
+    with pytest.raises(ValueError, match=re.escape(f"{keyword} must be {expected}, got {bad!r}")):
+        fun(x, A, B, **{keyword: bad})
 
 
 @pytest.mark.parametrize("shape", [(7, 5, 20), (33, 64, 17)])
@@ -209,13 +213,6 @@ def test_fused_block_rows_agree(shape):
         value, grad = f_and_grad_reverse_fused(x, A, B, block_rows=block_rows)
         assert abs(value - value0) <= 1e-13 * abs(value0), block_rows
         assert rel_err(grad, grad0) <= 1e-13, block_rows
-
-
-@pytest.mark.parametrize("block_rows", [0, -1, 2.5, True])
-def test_fused_bad_block_rows(block_rows):
-    A, B, x = make_problem(4, 3, 2)
-    with pytest.raises(ValueError, match=re.escape(f"block_rows must be a positive integer, got {block_rows!r}")):
-        f_and_grad_reverse_fused(x, A, B, block_rows=block_rows)
 
 
 # --------------------------------------------------------------------------
@@ -378,15 +375,6 @@ BAD_SHAPES = [
 ]
 
 
-@pytest.mark.parametrize("shapes", BAD_SHAPES, ids=str)
-@pytest.mark.parametrize("fun", VALIDATING, ids=name)
-def test_shape_mismatch_raises(fun, shapes):
-    x, A, B = (np.ones(s) for s in shapes)
-    expected = f"x: {shapes[0]}, A: {shapes[1]}, B: {shapes[2]}"
-    with pytest.raises(ValueError, match=re.escape(expected)):
-        fun(x, A, B)
-
-
 WRONG_NDIM = [
     ((3, 1), (4, 3), (2, 4)),      # x is a column
     ((3,), (12,), (2, 4)),         # A flat
@@ -395,9 +383,9 @@ WRONG_NDIM = [
 ]
 
 
-@pytest.mark.parametrize("shapes", WRONG_NDIM, ids=str)
+@pytest.mark.parametrize("shapes", BAD_SHAPES + WRONG_NDIM, ids=str)
 @pytest.mark.parametrize("fun", VALIDATING, ids=name)
-def test_wrong_ndim_raises(fun, shapes):
+def test_bad_shapes_raise_naming_them(fun, shapes):
     x, A, B = (np.ones(s) for s in shapes)
     expected = f"got x: {shapes[0]}, A: {shapes[1]}, B: {shapes[2]}"
     with pytest.raises(ValueError, match=re.escape(expected)):

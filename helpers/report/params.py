@@ -93,7 +93,7 @@ def parse_cell(source, where):
         tree = ast.parse(source)
     except SyntaxError as e:
         raise ParamError(f"{where}: the parameters cell is not valid Python ({e.msg}, line {e.lineno})") from None
-    comments, params = _comments(source), []
+    comments, lines, params = _comments(source), source.splitlines(), []
     for node in tree.body:
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
             name, annotation = node.target.id, ast.unparse(node.annotation)
@@ -107,7 +107,6 @@ def parse_cell(source, where):
             raise ParamError(
                 f"{where}: parameter {name!r} must default to a plain literal, not `{ast.unparse(node.value)}`; "
                 "compute derived values in the next cell so that overrides flow through") from None
-        lines = source.splitlines()
         above = node.lineno - 1     # a full-line comment right above also counts
         own = above >= 1 and lines[above - 1].lstrip().startswith("#")
         comment = comments.get(node.end_lineno) or comments.get(node.lineno) or (comments.get(above, "") if own else "")
