@@ -162,7 +162,7 @@ def test_build_end_to_end(tiny, tmp_path):
     out = tmp_path / "build"
     r = report("--notebooks", tiny, "--out", out, "--quick", "-p", "d0", "7", "--name", "Ada Lovelace")
     assert r.returncode == (3 if missing_tex() else 0), r.stderr
-    assert "[2/2] 2a_second" in r.stdout
+    assert "  2a_second " in r.stdout and "cached" not in r.stdout
     assert {p: p.read_bytes() for p in tiny.glob("*.ipynb")} == sources    # sources untouched
     assert tracked_changes() == before
     executed = nbformat.read(str(out / "notebooks" / "1a_first.ipynb"), as_version=4)
@@ -192,6 +192,17 @@ def test_build_end_to_end(tiny, tmp_path):
     body = "\n".join(pages[:next(i for i, s in enumerate(starts) if s.startswith("Appendix"))])
     assert "$" not in body                                                  # math is typeset
     assert "NOISE" not in text and "# Parameters" not in text               # no stderr, no injected cell
+
+    # A prose edit: no notebook runs, and the PDF shows the new text.
+    (tiny / "ran-1a.txt").unlink()
+    nb = nbformat.read(str(tiny / "2a_second.ipynb"), as_version=4)
+    nb.cells[0].source += "\n\nA sentence written after the run."
+    nbformat.write(nb, str(tiny / "2a_second.ipynb"))
+    r = report("--notebooks", tiny, "--out", out, "--quick", "-p", "d0", "7", "--name", "Ada Lovelace")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count(" cached (computed ") == 2 and not (tiny / "ran-1a.txt").exists()
+    text = subprocess.run(["pdftotext", str(out / "report.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "A sentence written after the run." in text and "d0=7" in text
 
 
 def _pdf_pages(pdf):
@@ -236,3 +247,23 @@ def test_notebooks_marked_run_alone_start_after_the_others(tmp_path):
              for kind in ("start", "end", "alone")}
     assert len(times["end"]) == 2 and len(times["alone"]) == 1
     assert times["alone"][0] > max(times["end"])
+
+
+def test_setup_prints_one_line_per_step_and_its_log_only_on_failure(tmp_path):
+    """A fresh copy whose requirements cannot be installed: the venv step
+    prints one line; the failing pip step prints its line, then pip's output
+    from build/setup.log; nothing of pip's output appears before that."""
+    for name in ("build_report.sh", "pyproject.toml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    (tmp_path / "requirements.txt").write_text("no-such-package-for-this-report==1.0\n")
+    env = {**os.environ, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(tmp_path)}
+    r = subprocess.run(["bash", str(tmp_path / "build_report.sh"), "--check"], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1
+    steps = r.stdout.splitlines()
+    assert re.fullmatch(r"==> Creating the virtual environment \.venv \.\.\. done \(\d+ s\)", steps[0]), r.stdout
+    assert re.fullmatch(r"==> Installing requirements\.txt .* \.\.\. failed \(\d+ s\)", steps[1]), r.stdout
+    assert len(steps) == 2
+    log = (tmp_path / "build" / "setup.log").read_text()
+    assert "No matching distribution" in log and "No matching distribution" in r.stderr
+    assert "build/setup.log" in r.stderr

@@ -1,14 +1,17 @@
 """Building the report: run the notebooks, merge them, render PDF and HTML.
 
+Two stages, with the executed notebooks in ``build/notebooks`` between them:
+
+run
     params    what each notebook's `parameters` cell declares
     values    -p / quick.json values: parsing, type and range checks
-    runner    executing the notebooks with papermill
+    cache     what a notebook's outputs depend on; stored runs
+    runner    executing the notebooks that changed, with papermill
+render
     merge     one clean notebook from the executed parts
     appendix  the helpers package's source, for the appendix
-    title     title page: report.toml, student name, parameter table
-    render    HTML and PDF (nbconvert, XeLaTeX) with atomic writes
-    cli       the command line (``python -m helpers.report --help``)
+    title     title-page data: report.toml, student name
+    render    HTML and PDF (nbconvert templates, XeLaTeX), atomic writes
 
-params, values, title and cli use only the standard library, so that
-options can be checked before the virtual environment exists.
+cli ties them together (``python -m helpers.report --help``).
 """

@@ -1,19 +1,31 @@
 """Command line: ``python -m helpers.report [options]``; see ``--help``.
 
+Two stages with one contract between them, the executed notebooks in
+``OUT/notebooks``:
+
+    run     execute the notebooks whose code, parameters or environment
+            changed (``runner``, ``cache``); reuse the others' outputs
+    render  merge the executed notebooks and write the report (``merge``,
+            ``render``); skipped when none of its inputs changed
+
 Exit status: 0 done; 1 a notebook (or LaTeX) failed; 2 bad options or
-parameters (nothing was run); 3 no TeX, so only the HTML was written.
+parameters (nothing was run); 3 no TeX, so only the HTML was written;
+130 interrupted (Ctrl-C).
 """
 
 import argparse
+import hashlib
+import json
 import sys
 import time
 from pathlib import Path
 
 from .params import ParamError, find_notebooks, load_quick, read_params
-from .title import NO_NAME, ConfigError, load_config, title_info
+from .title import NO_NAME, ConfigError, load_config, part_label, title_info
 from .values import resolve, shown
 
-OK, FAILED, USAGE, NO_PDF = 0, 1, 2, 3
+OK, FAILED, USAGE, NO_PDF, INTERRUPTED = 0, 1, 2, 3, 130
+RENDER_KEY = "report.key"       # in OUT: what the last complete render was made from
 
 
 def parameters_help(notebooks):
@@ -38,18 +50,45 @@ def make_parser(epilog=""):
     """The argument parser; ``epilog`` lists the notebook parameters."""
     ap = argparse.ArgumentParser(
         prog="build_report.sh", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=epilog,
-        description="Run every notebook in order and build the report (PDF and HTML) from them.")
+        description="Run the notebooks that changed since their last run and build the report "
+                    "(PDF and HTML) from the executed notebooks.")
     ap.add_argument("--quick", action="store_true", help="small sizes everywhere (notebooks/quick.json)")
     ap.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                     help="set a notebook parameter in every notebook that declares it (repeatable)")
     ap.add_argument("--name", help="student name on the title page (default: name in report.toml)")
+    ap.add_argument("--parts", metavar="LIST",
+                    help="only these parts, e.g. 1a-1f or 1a,1c,2a-2c (default: all)")
+    ap.add_argument("--rerun", action="store_true", help="run every notebook, even those whose outputs are cached")
+    ap.add_argument("--render-only", action="store_true",
+                    help="run nothing: render the report from the executed notebooks in OUT/notebooks")
     ap.add_argument("--notebooks", default="notebooks", help="folder of notebooks (default: %(default)s)")
     ap.add_argument("--out", default="build", help="output folder (default: %(default)s)")
     ap.add_argument("--config", help="title-page settings (default: report.toml, if present)")
     ap.add_argument("--no-pdf", action="store_true", help="skip the PDF (LaTeX); write the HTML only")
     ap.add_argument("--check", action="store_true", help="check the options, show each notebook's values, run nothing")
-    ap.add_argument("--validate", action="store_true", help=argparse.SUPPRESS)    # quiet --check, for the script
     return ap
+
+
+def select_parts(paths, spec):
+    """The notebooks of the parts ``spec`` names (``'1a-1f'``, ``'1a,2b-2c'``),
+    in their usual order; all of them when ``spec`` is None."""
+    if spec is None:
+        return paths
+    labels = [part_label(p.stem) for p in paths]
+    chosen = set()
+    for item in filter(None, (s.strip() for s in spec.split(","))):
+        ends = [e.strip() for e in item.split("-")]
+        unknown = [e for e in ends if e not in labels]
+        if unknown or len(ends) > 2:
+            raise ParamError(f"--parts {spec}: unknown part {(unknown or [item])[0]!r}; "
+                             f"the parts are {', '.join(labels)} (ranges like 1a-1f and commas allowed)")
+        lo, hi = labels.index(ends[0]), labels.index(ends[-1])
+        if lo > hi:
+            raise ParamError(f"--parts {spec}: the range {item} runs backwards; write {ends[-1]}-{ends[0]}")
+        chosen.update(labels[lo:hi + 1])
+    if not chosen:
+        raise ParamError(f"--parts {spec!r} names no part; the parts are {', '.join(labels)}")
+    return [p for p, label in zip(paths, labels) if label in chosen]
 
 
 def main(argv=None):
@@ -57,20 +96,21 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     known, _ = make_parser().parse_known_args([a for a in argv if a not in ("-h", "--help")])
     args = make_parser(parameters_help(known.notebooks)).parse_args(argv)
-    start, notebooks, out = time.monotonic(), Path(args.notebooks), Path(args.out)
     try:
-        paths = find_notebooks(notebooks)
+        paths = find_notebooks(args.notebooks)
         if not paths:
-            raise ParamError(f"no notebooks (*.ipynb) in {notebooks}/")
+            raise ParamError(f"no notebooks (*.ipynb) in {args.notebooks}/")
+        paths = select_parts(paths, args.parts)
+        if args.render_only and (args.p or args.quick or args.rerun):
+            raise ParamError("--render-only runs nothing, so it takes no -p, --quick or --rerun; "
+                             "build without --render-only to run with other values")
         declared = {p.name: read_params(p) for p in paths}
-        quick = load_quick(notebooks) if args.quick else None
-        effective, warnings = resolve(declared, quick, [tuple(p) for p in args.p])
+        effective, warnings = resolve(declared, load_quick(args.notebooks) if args.quick else None,
+                                      [tuple(p) for p in args.p])
         config = load_config(args.config or "report.toml", required=bool(args.config))
     except (ParamError, ConfigError) as e:
         print(f"error: {e}\n(nothing was run; see --help for every notebook's parameters)", file=sys.stderr)
         return USAGE
-    if args.validate:
-        return OK
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
     if args.check:
@@ -78,48 +118,109 @@ def main(argv=None):
             vals = ", ".join(f"{p.name}={shown(p, effective[path.name][p.name])}" for p in declared[path.name])
             print(f"{path.name}: {vals or '(no parameters)'}")
         return OK
-    return build(args, paths, declared, effective, config, start)
+    try:
+        return build(args, paths, effective, config)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: the previous report in {args.out}/ is unchanged", file=sys.stderr)
+        return INTERRUPTED
 
 
-def build(args, paths, declared, effective, config, start):
-    """Run, merge and render (main's second half)."""
+def build(args, paths, effective, config):
+    """The run stage, then the render stage (main's second half)."""
+    from . import runner
+
+    start, out = time.monotonic(), Path(args.out)
+    if args.render_only:
+        executed = [out / "notebooks" / p.name for p in paths]
+        missing = [p.name for p in executed if not p.exists()]
+        if missing:
+            print(f"error: --render-only: {', '.join(missing)} never ran (not in {out}/notebooks/); "
+                  "build without --render-only to run them", file=sys.stderr)
+            return FAILED
+        for problem in stale(paths, executed):
+            print(f"warning: {problem}", file=sys.stderr)
+    else:
+        print("==> Running every notebook (--rerun)" if args.rerun else
+              "==> Running the notebooks that changed; reusing the others' outputs", flush=True)
+        try:
+            executed = runner.run_all([(p, effective[p.name]) for p in paths], out, rerun=args.rerun)
+        except runner.NotebookFailed as e:
+            print(f"\nerror: {e}\nThe previous report in {out}/ was left as it was.", file=sys.stderr)
+            return FAILED
+    return render_report(args, executed, config, start)
+
+
+def stale(paths, executed):
+    """Problems with executed notebooks whose code or environment changed
+    since they ran (only --render-only uses them as they are)."""
     import nbformat
 
-    from . import render, runner
+    from . import cache
+    from .merge import ran_with
+
+    environment, problems = cache.environment_digest(), []
+    for src, done in zip(paths, executed):
+        nb = nbformat.read(str(done), as_version=4)
+        _, values = ran_with(nb, done.name)
+        key = cache.notebook_key(nbformat.read(str(src), as_version=4), values, environment)
+        if nb.metadata.get("report_cache", {}).get("key") != key:
+            problems.append(f"{src.stem}: its code or the helpers package changed since it ran; "
+                            "the report shows that earlier run (build without --render-only to update it)")
+    return problems
+
+
+def render_key(executed, info, no_pdf):
+    """A hash of everything the report is made from."""
+    from . import cache
+
+    h = hashlib.sha256()
+    for part in (cache.environment_digest(), json.dumps(info, sort_keys=True), str(no_pdf),
+                 *(p.read_bytes() for p in executed)):
+        h.update(part if isinstance(part, bytes) else part.encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def render_report(args, executed, config, start):
+    """Merge ``executed`` and write report.ipynb, .html and (unless --no-pdf) .pdf."""
+    import nbformat
+
+    from . import render
     from .merge import merge
 
-    notebooks, out = Path(args.notebooks), Path(args.out)
+    out = Path(args.out)
+    info = title_info(config, args.name)
+    key = render_key(executed, info, args.no_pdf)
+    outputs = [out / "report.html"] + ([] if args.no_pdf else [out / "report.pdf"])
+    key_file = out / RENDER_KEY
+    if key_file.exists() and key_file.read_text() == key and all(p.exists() for p in outputs):
+        print(f"==> The report is up to date: {outputs[-1]} ({time.monotonic() - start:.0f} s)", flush=True)
+        return OK
+    key_file.unlink(missing_ok=True)
     missing = [] if args.no_pdf else render.missing_tex()
     if missing:
         print(f"warning: {' and '.join(missing)} not found: the PDF will be skipped, the HTML written", file=sys.stderr)
-    print(f"==> Running {len(paths)} notebooks from {notebooks}/ into {out}/notebooks/"
-          + (" (quick)" if args.quick else ""), flush=True)
-    try:
-        executed = runner.run_all([(p, effective[p.name]) for p in paths], out)
-    except runner.NotebookFailed as e:
-        print(f"\nerror: {e}\nThe previous report in {out}/ was left as it was.", file=sys.stderr)
-        return FAILED
-    print("==> Merging the notebooks into one report", flush=True)
-    info = title_info(config, args.name, declared, effective, args.quick)
-    merged, problems = merge(executed, declared, effective, info)
+    merged, problems = merge(executed, info)
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
     if info["student"] == NO_NAME:
         print("warning: no student name: set name in report.toml or pass --name", file=sys.stderr)
+    notebooks = Path(args.notebooks).resolve()
     render.write_atomic(out / "report.ipynb", nbformat.writes(merged))
-    render.write_html(merged, out / "report.html", notebooks.resolve())
+    render.write_html(merged, out / "report.html", notebooks)
     print(f"==> Wrote {out}/report.html", flush=True)
-    if args.no_pdf:
-        return OK
-    if missing:
-        print(f"error: no PDF: {' and '.join(missing)} not found; {render.TEX_HINT}", file=sys.stderr)
-        return NO_PDF
-    print("==> Rendering the PDF with XeLaTeX", flush=True)
-    try:
-        render.write_pdf(merged, out / "report.pdf", notebooks.resolve(), out / "latex.log")
-    except render.RenderFailed as e:
-        print(f"error: {e}\nThe previous {out}/report.pdf was left as it was.", file=sys.stderr)
-        return FAILED
-    (out / "latex.log").unlink(missing_ok=True)     # a log of an earlier failure
-    print(f"==> Wrote {out}/report.pdf ({time.monotonic() - start:.0f} s in all)", flush=True)
+    if not args.no_pdf:
+        if missing:
+            print(f"error: no PDF: {' and '.join(missing)} not found; {render.TEX_HINT}", file=sys.stderr)
+            return NO_PDF
+        print("==> Rendering the PDF with XeLaTeX", flush=True)
+        try:
+            render.write_pdf(merged, out / "report.pdf", notebooks, out / "latex.log")
+        except render.RenderFailed as e:
+            print(f"error: {e}\nThe previous {out}/report.pdf was left as it was.", file=sys.stderr)
+            return FAILED
+        (out / "latex.log").unlink(missing_ok=True)     # a log of an earlier failure
+        print(f"==> Wrote {out}/report.pdf", flush=True)
+    render.write_atomic(key_file, key)
+    print(f"==> Done in {time.monotonic() - start:.0f} s", flush=True)
     return OK

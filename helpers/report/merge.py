@@ -1,12 +1,17 @@
 """Merge the executed notebooks, in order, into one clean report notebook.
 
+It reads only the executed notebooks: the parameter values come from
+papermill's record in each (``metadata.papermill.parameters``), the time
+its outputs were computed from papermill's end time.
+
 For every part: a page break (a raw LaTeX cell), then its cells, with
 - papermill's injected-parameters cell dropped and the parameters cell
   rewritten to show the values that actually ran;
 - stderr (warnings, progress bars), widget views, bare matplotlib reprs
   (``<Figure size ...>``, ``[<matplotlib.lines.Line2D ...>]``) and repeated
   copies of one figure removed from the outputs.
-The title block comes first and the appendix last.
+The appendix comes last; the title page is drawn by the templates from
+``metadata.report``.
 """
 
 import re
@@ -14,10 +19,11 @@ import re
 import nbformat
 
 from .appendix import APPENDIX_HEADING, appendix_cells
-from .title import title_markdown
+from .params import parse_cell
+from .runner import computed_at
+from .title import part_label
 from .values import shown
 
-TITLE_TAG = "report-title"
 CHATTER = re.compile(r"^\s*(\[?<(matplotlib|mpl_toolkits|Figure|Axes)[^\n]*>\]?|Text\(.*\))\s*$", re.S)
 
 
@@ -66,35 +72,57 @@ def part_heading(nb):
     return line.lstrip("#").strip() if line.startswith("# Part") else None
 
 
-def merge(executed, declared, effective, info):
-    """One notebook from ``executed`` ([Path], in order) and a list of problems.
+def anchor(heading):
+    """The id nbconvert's HTML export gives a Markdown heading."""
+    return re.sub(r"[`*$]", "", heading).strip().replace(" ", "-")
 
-    declared/effective: {notebook file name: [Param]} / {name: {param: value}}.
-    info: title-page data (``title.title_info``); its ``contents`` is filled
-    in here, and it is stored as ``metadata.report`` for the LaTeX template.
+
+def ran_with(nb, where):
+    """([Param], {name: value}): what the parameters cell of executed notebook
+    ``nb`` declares, and the values it ran with (papermill's record)."""
+    cell = next((c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])), None)
+    params = parse_cell(cell.source, where) if cell else []
+    record = nb.metadata.get("papermill", {}).get("parameters", {})
+    return params, {p.name: record.get(p.name, p.default) for p in params}
+
+
+def part_row(path, nb, params, values):
+    """The title page's row for one part."""
+    heading = part_heading(nb) or path.stem
+    return {"part": part_label(path.stem), "heading": heading, "anchor": anchor(heading),
+            "computed": computed_at(nb),
+            "values": [{"name": p.name, "value": shown(p, values[p.name]), "default": shown(p, p.default),
+                        "changed": values[p.name] != p.default} for p in params]}
+
+
+def merge(executed, info):
+    """One notebook from ``executed`` ([Path] of executed notebooks, in
+    order) and a list of problems.
+
+    info: title-page data (``title.title_info``); its ``parts`` rows are
+    filled in here, and it is stored as ``metadata.report`` for the templates.
     """
     cells, metadata, problems = [], {}, []
     for path in executed:
         nb = nbformat.read(str(path), as_version=4)
         metadata = metadata or {k: nb.metadata[k] for k in ("kernelspec", "language_info") if k in nb.metadata}
-        heading = part_heading(nb)
-        if heading is None:
+        if part_heading(nb) is None:
             problems.append(f"{path.name} does not start with a Markdown cell '# Part ...: title'")
-        info["contents"].append(heading or path.stem)
+        params, values = ran_with(nb, path.name)
+        info["parts"].append(part_row(path, nb, params, values))
         cells.append(page_break())
         for cell in nb.cells:
             tags = cell.metadata.get("tags", [])
             if "injected-parameters" in tags:
                 continue
             if "parameters" in tags:
-                cell.source = parameters_source(declared[path.name], effective[path.name])
+                cell.source = parameters_source(params, values)
             if cell.cell_type == "code":
                 cell.outputs = clean_outputs(cell.outputs)
             cell.metadata = {"tags": tags} if tags else {}
             cells.append(cell)
-    info["contents"].append(APPENDIX_HEADING)
-    title = nbformat.v4.new_markdown_cell(title_markdown(info), metadata={"tags": [TITLE_TAG]})
-    cells = [title, *cells, page_break(), *appendix_cells()]
+    info["appendix"] = {"heading": APPENDIX_HEADING.replace("`", ""), "anchor": anchor(APPENDIX_HEADING)}
+    cells = [*cells, page_break(), *appendix_cells()]
     for i, cell in enumerate(cells):    # ids must be unique; the parts reuse theirs
         cell.id = f"cell-{i}"
     merged = nbformat.v4.new_notebook(cells=cells, metadata=metadata)

@@ -10,9 +10,8 @@ allowed range (either end may be left out: ``[1..]``).  Without one, int
 parameters named like sizes or counts (d0, d1, timing_d, n_iter, N, repeats,
 ..._size, num_...) must be >= 1 and seeds >= 0.
 
-Overrides are checked against these declarations in ``values``.
-Standard library only: ``--help`` and argument checks run before the
-virtual environment exists.
+Overrides are checked against these declarations in ``values``.  The
+render stage reads the same cell back from each executed notebook.
 """
 
 import ast

@@ -58,14 +58,6 @@ def fit_tables(latex):
     return LONGTABLE.sub(tabular, latex)
 
 
-def _remove_title_cell():
-    """The title block is Markdown for the HTML; the PDF has a title page."""
-    from nbconvert.preprocessors import TagRemovePreprocessor
-
-    from .merge import TITLE_TAG
-    return TagRemovePreprocessor(remove_cell_tags={TITLE_TAG}, enabled=True)
-
-
 MATHJAX_DIR = "mathjax"
 MATHJAX_CONFIG = "MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
 
@@ -91,10 +83,10 @@ def write_html(nb, dest, notebooks_dir):
     notebook ``nb``; it loads nothing from the network."""
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(exclude_input_prompt=True, exclude_output_prompt=True,
-                            mathjax_url=install_mathjax(Path(dest).parent), require_js_url="")
+    exporter = HTMLExporter(template_file="homework.html.j2", extra_template_paths=[str(TEMPLATES)],
+                            exclude_input_prompt=True, exclude_output_prompt=True,
+                            mathjax_url=install_mathjax(Path(dest).parent))
     body, _ = exporter.from_notebook_node(nb, resources=_resources(notebooks_dir))
-    body = body.replace('<script src=""></script>', "")   # require.js: no widgets here
     write_atomic(dest, body)
 
 
@@ -113,7 +105,6 @@ def write_pdf(nb, dest, notebooks_dir, log_path):
         template_file="homework.tex.j2", extra_template_paths=[str(TEMPLATES)],
         raw_mimetypes=["text/latex"],       # keep the page-break cells (default: none)
         exclude_input_prompt=True, exclude_output_prompt=True)
-    exporter.register_preprocessor(_remove_title_cell(), enabled=True)
     exporter.register_filter("fit_tables", fit_tables)
     try:
         pdf, _ = exporter.from_notebook_node(nb, resources=_resources(notebooks_dir))

@@ -1,8 +1,7 @@
-"""The title page: assignment, course, student, date and the parameters the
-run used.  Settings come from report.toml; ``--name`` wins over its ``name``.
-
-Standard library only (report.toml is read before the virtual environment
-exists, to check it early).
+"""The title page's data: assignment, course, student, date, and per part
+its parameters and when it was computed.  Settings come from report.toml;
+``--name`` wins over its ``name``.  The templates (templates/) lay it out,
+for the HTML and the PDF alike.
 """
 
 import datetime
@@ -10,7 +9,6 @@ import os
 import re
 from pathlib import Path
 
-from .values import shown
 
 DEFAULTS = {
     "name": "",
@@ -75,45 +73,17 @@ def part_label(stem):
     return stem.split("_", 1)[0]
 
 
-def parameter_rows(declared, effective):
-    """One row per notebook: its part label and its parameters' values;
-    ``changed`` marks values that differ from the notebook's default."""
-    return [{"part": part_label(Path(nb).stem),
-             "values": [{"name": p.name, "value": shown(p, effective[nb][p.name]), "default": shown(p, p.default),
-                         "changed": effective[nb][p.name] != p.default} for p in params]}
-            for nb, params in declared.items()]
-
-
-def title_info(config, name, declared, effective, quick):
-    """Everything the title page shows; stored in the merged notebook's
-    metadata as ``report`` for the templates."""
+def title_info(config, name):
+    """Everything the title page shows, stored in the merged notebook's
+    metadata as ``report``, where the HTML and LaTeX templates read it.
+    ``parts`` (one row per part: label, heading, when it was computed and
+    its parameter values) is filled in by ``merge``."""
     return {
         "assignment": config["assignment"],
         "course": config["course"],
         "student": name or config["name"] or NO_NAME,
         "date": config["date"] or today(),
-        "run": "quick run (small sizes from notebooks/quick.json)" if quick else "full run",
-        "parameters": parameter_rows(declared, effective),
         "changed_note": CHANGED_NOTE,
-        "contents": [],                 # headings, filled in by merge()
+        "parts": [],
+        "appendix": {},
     }
-
-
-def _anchor(heading):
-    """The id nbconvert's HTML export gives a heading."""
-    return re.sub(r"[`*$]", "", heading).strip().replace(" ", "-")
-
-
-def title_markdown(info):
-    """The title block as Markdown, shown at the top of the HTML report."""
-    def show(v):
-        text = f"`{v['name']}={v['value']}`"
-        return f"**{text}** (default `{v['default']}`)" if v["changed"] else text
-    rows = "\n".join(f"| {r['part']} | {', '.join(show(v) for v in r['values']) or '(none)'} |"
-                     for r in info["parameters"])
-    contents = "\n".join(f"- [{h}](#{_anchor(h)})" for h in info["contents"])
-    return (f"# {info['assignment']}\n\n**{info['course']}**\n\n"
-            f"{info['student']}  \n{info['date']}\n\n"
-            f"## Contents\n\n{contents}\n\n"
-            f"## Parameters of this run\n\n{info['run'].capitalize()}. {CHANGED_NOTE}\n\n"
-            f"| Part | Parameters |\n|---|---|\n{rows}\n")

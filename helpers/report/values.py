@@ -1,8 +1,6 @@
 """Parameter values: parse ``-p NAME VALUE`` strings, check types and ranges
 against the declarations (``params.Param``), work out the values each
 notebook runs with (default < quick.json with --quick < -p), and print them.
-
-Standard library only, like ``params``.
 """
 
 import ast

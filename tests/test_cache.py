@@ -1,0 +1,228 @@
+"""The run stage's cache and the render stage's inputs: what reruns a
+notebook, what reuses its outputs, and what the report then shows."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers.report import cache, cli, runner
+from helpers.report.params import ParamError
+
+from test_pipeline import make_notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def notebook(*cells, params="n: int = 2  # steps"):
+    """An in-memory notebook: a heading, a parameters cell, then ``cells``
+    (strings starting with '#' are Markdown, the rest code)."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Part 1a: T"),
+                nbformat.v4.new_code_cell(params, metadata={"tags": ["parameters"]}),
+                *(nbformat.v4.new_markdown_cell(c) if c.startswith("#") else nbformat.v4.new_code_cell(c)
+                  for c in cells)]
+    return nb
+
+
+# --- the key: what reruns a notebook -------------------------------------
+
+def test_key_follows_code_parameters_and_environment_not_markdown():
+    base = notebook("# Prose", "x = n + 1")
+    key = cache.notebook_key(base, {"n": 2}, "env")
+    assert cache.notebook_key(notebook("# Other prose, longer", "x = n + 1"), {"n": 2}, "env") == key
+    assert cache.notebook_key(base, {"n": 3}, "env") != key              # a parameter value
+    assert cache.notebook_key(base, {"n": 2.0 + 1e-12}, "env") != key
+    assert cache.notebook_key(notebook("# Prose", "x = n + 2"), {"n": 2}, "env") != key      # code
+    assert cache.notebook_key(notebook("# Prose", "x = n + 1", "y = 0"), {"n": 2}, "env") != key
+    assert cache.notebook_key(base, {"n": 2}, "env2") != key             # helpers or requirements
+    untagged = notebook("# Prose", "x = n + 1")
+    untagged.cells[1].metadata = {}
+    assert cache.notebook_key(untagged, {"n": 2}, "env") != key          # which cell takes parameters
+
+
+def test_environment_digest_follows_every_helpers_file_and_the_requirements(tmp_path):
+    package, req = tmp_path / "helpers", tmp_path / "requirements.txt"
+    (package / "report" / "templates").mkdir(parents=True)
+    files = [package / "model.py", package / "report" / "cli.py", package / "report" / "templates" / "a.j2"]
+    for f in files:
+        f.write_text("x = 1\n")
+    req.write_text("numpy==2.4.6\n")
+    before = cache.environment_digest(package, req)
+    (package / "__pycache__").mkdir()
+    (package / "__pycache__" / "model.cpython-311.pyc").write_bytes(b"compiled")
+    assert cache.environment_digest(package, req) == before              # byte code is not source
+    for f in [*files, req]:
+        old = f.read_text()
+        f.write_text(old + "# edited\n")
+        assert cache.environment_digest(package, req) != before, f.name
+        f.write_text(old)
+    (package / "new.py").write_text("")
+    assert cache.environment_digest(package, req) != before
+
+
+def test_combine_puts_the_current_markdown_around_the_stored_outputs():
+    ran = notebook("# Old prose", "print(n)", "print(2 * n)")
+    ran.cells.insert(2, nbformat.v4.new_code_cell("n = 5", metadata={"tags": ["injected-parameters"]}))
+    for k, cell in enumerate(c for c in ran.cells if c.cell_type == "code"):
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"out {k}\n")]
+    ran.metadata["papermill"] = {"parameters": {"n": 5}, "end_time": "2026-01-02T03:04:05+00:00"}
+    now = notebook("# New prose", "print(n)", "# More new prose", "print(2 * n)")
+    nb = cache.combine(now, ran)
+    assert [c.source for c in nb.cells] == ["# Part 1a: T", "n: int = 2  # steps", "n = 5", "# New prose",
+                                           "print(n)", "# More new prose", "print(2 * n)"]
+    assert [c.outputs[0].text for c in nb.cells if c.cell_type == "code"] == [f"out {k}\n" for k in range(4)]
+    assert nb.metadata.papermill.parameters == {"n": 5}
+    with pytest.raises(AssertionError):
+        cache.combine(notebook("# New prose", "print(n + 1)", "print(2 * n)"), ran)
+
+
+def test_parts_accepts_ranges_and_lists_and_names_the_valid_ones():
+    paths = [Path(f"{p}_x.ipynb") for p in ("1a", "1b", "1c", "1d", "1e", "1f", "2a", "2b", "2c")]
+    labels = lambda spec: [p.stem[:2] for p in cli.select_parts(paths, spec)]   # noqa: E731
+    assert labels(None) == labels("1a-2c") == [p.stem[:2] for p in paths]
+    assert labels("1a-1f") == ["1a", "1b", "1c", "1d", "1e", "1f"]
+    assert labels("2c, 1a,1c-1d") == ["1a", "1c", "1d", "2c"]
+    for spec, message in [("1g", "unknown part '1g'; the parts are 1a, 1b, 1c, 1d, 1e, 1f, 2a, 2b, 2c"),
+                          ("1a-3a", "unknown part '3a'"), ("1c-1a", "runs backwards"), (",", "names no part")]:
+        with pytest.raises(ParamError, match=message):
+            cli.select_parts(paths, spec)
+
+
+# --- the whole build, on two tiny notebooks --------------------------------
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """Two tiny notebooks (1a declares n, 2a declares k); each leaves a
+    marker file ran-<part>.txt when it runs."""
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    make_notebook(nbs / "1a_one.ipynb", "Part 1a: One", "n: int = 2  # steps",
+                  "open('ran-1a.txt', 'a').close()\nprint('n squared is', n * n)")
+    make_notebook(nbs / "2a_two.ipynb", "Part 2a: Two", "k: int = 3  # count",
+                  "open('ran-2a.txt', 'a').close()\nprint('k plus one is', k + 1)")
+    (tmp_path / "report.toml").write_text('name = "Ada"\n')
+    monkeypatch.chdir(tmp_path)
+    return nbs
+
+
+def build(capsys, *args):
+    """Run the build in this process; (exit status, stdout and stderr, the parts that ran)."""
+    nbs = Path("notebooks")
+    for marker in nbs.glob("ran-*.txt"):
+        marker.unlink()
+    status = cli.main(["--no-pdf", *map(str, args)])
+    printed = capsys.readouterr()
+    return status, printed.out + printed.err, sorted(m.stem[4:] for m in nbs.glob("ran-*.txt"))
+
+
+def test_the_cache_reruns_exactly_what_changed(project, capsys, monkeypatch):
+    status, out, ran = build(capsys)
+    assert status == 0 and ran == ["1a", "2a"]
+    lines = [ln.split() for ln in out.splitlines() if ln.startswith("  ")]
+    assert sorted(ln[0] for ln in lines) == ["1a_one", "2a_two"] and all(ln[-1] == "s" for ln in lines)
+    first = nbformat.read("build/notebooks/1a_one.ipynb", as_version=4)
+    computed = runner.computed_at(first)
+    html = Path("build/report.html").read_text()
+    assert "n squared is 4" in html and computed in html
+
+    status, out, ran = build(capsys)                   # nothing changed
+    assert status == 0 and ran == []
+    assert runner.status_line("1a_one", f"cached (computed {computed})") in out
+    assert "The report is up to date" in out
+
+    nb = nbformat.read(project / "2a_two.ipynb", as_version=4)       # a prose edit
+    nb.cells[0].source += "\n\nA sentence added after the run."
+    nbformat.write(nb, str(project / "2a_two.ipynb"))
+    status, out, ran = build(capsys)
+    assert status == 0 and ran == [] and "up to date" not in out
+    html = Path("build/report.html").read_text()
+    assert "A sentence added after the run." in html and "k plus one is 4" in html
+    assert computed in html                            # cached outputs keep their date
+
+    status, out, ran = build(capsys, "-p", "n", "5")   # a new value: only 1a declares n
+    assert status == 0 and ran == ["1a"] and runner.status_line("2a_two", "cached") in out
+    assert "n squared is 25" in Path("build/report.html").read_text()
+    status, out, ran = build(capsys)                   # back to the default: cached again
+    assert ran == [] and "n squared is 4" in Path("build/report.html").read_text()
+
+    monkeypatch.setattr(cache, "environment_digest", lambda: "helpers or requirements changed")
+    status, out, ran = build(capsys)
+    assert status == 0 and ran == ["1a", "2a"]
+
+    status, out, ran = build(capsys, "--rerun")
+    assert status == 0 and ran == ["1a", "2a"] and "cached" not in out
+
+
+def test_parts_and_render_only(project, capsys):
+    status, out, ran = build(capsys, "--parts", "2a")
+    assert status == 0 and ran == ["2a"]
+    html = Path("build/report.html").read_text()
+    assert "Part 2a: Two" in html and "Part 1a: One" not in html
+    status, err, ran = build(capsys, "--render-only")    # 1a never ran
+    assert status == 1 and ran == []
+    assert "--render-only: 1a_one.ipynb never ran" in err
+
+    assert build(capsys, "--parts", "1a")[2] == ["1a"]
+    nb = nbformat.read(project / "1a_one.ipynb", as_version=4)
+    nb.cells[0].source += "\n\nProse that only a run of the build would merge."
+    nbformat.write(nb, str(project / "1a_one.ipynb"))
+    status, out, ran = build(capsys, "--render-only")
+    assert status == 0 and ran == []
+    html = Path("build/report.html").read_text()
+    assert "Part 1a: One" in html and "Part 2a: Two" in html
+    assert "Prose that only" not in html               # it renders what build/notebooks holds
+
+    assert cli.main(["--parts", "3a"]) == 2
+    assert "unknown part '3a'; the parts are 1a, 2a" in capsys.readouterr().err
+
+
+def test_title_page_values_are_escaped_in_the_html(project, capsys):
+    evil = "<script>alert(1)</script> & <b>"
+    Path("report.toml").write_text(f'course = "{evil}"\n')
+    assert build(capsys, "--name", evil)[0] == 0
+    html = Path("build/report.html").read_text()
+    assert "<script>alert(1)" not in html and "<b>" not in html
+    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;") >= 2
+
+
+def test_ctrl_c_stops_at_once_and_changes_nothing(project, tmp_path):
+    make_notebook(project / "1b_slow.ipynb", "Part 1b: Slow", "", "import time\ntime.sleep(60)")
+    assert cli.main(["--no-pdf", "--parts", "1a"]) == 0
+    before = {p: p.read_bytes() for p in Path("build").rglob("*") if p.is_file()}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "helpers.report", "--no-pdf"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 60                # until 1b's kernel is asleep in its cell
+    while not Path("notebooks/ran-2a.txt").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(3)
+    t0 = time.monotonic()
+    os.killpg(proc.pid, signal.SIGINT)              # what Ctrl-C in a terminal does
+    out, err = proc.communicate(timeout=30)
+    assert time.monotonic() - t0 < 2
+    assert proc.returncode == 130
+    assert err.strip() == "interrupted: the previous report in build/ is unchanged"
+    assert "Traceback" not in out + err
+    assert not kernels_in(tmp_path)
+    after = {p: p.read_bytes() for p in Path("build").rglob("*") if p.is_file()}
+    assert after == before                          # report, notebooks and cache as they were
+
+
+def kernels_in(folder):
+    """Process ids of the kernels running with a working directory in ``folder``."""
+    found = []
+    for pid in subprocess.run(["pgrep", "-f", "ipykernel"], capture_output=True, text=True).stdout.split():
+        try:
+            if os.readlink(f"/proc/{pid}/cwd").startswith(str(folder)):
+                found.append(pid)
+        except OSError:             # it ended meanwhile
+            pass
+    return found

@@ -1,0 +1,128 @@
+"""build/report.html as a reader sees it: opened in headless Chromium with
+no network, every formula must be typeset by the local MathJax.
+
+Needs the report (./build_report.sh) and Debian's chromium; skipped without
+them, except under CI=true, where a skip would hide a broken report."""
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+REPORT = ROOT / "build" / "report.html"
+# Offline: any http(s) request goes to a dead proxy and no host name resolves.
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run",
+                  "--proxy-server=http://127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",
+                  "--virtual-time-budget=20000"]
+ERROR_CLASSES = {"MathJax_Error", "merror", "noError"}
+RAW_TEX = re.compile(r"\$\$.+?\$\$|(?<![\\$])\$[^$\n]+?\$|\\\(.+?\\\)|\\\[.+?\\\]")
+
+
+def rendered_dom(html_path):
+    """The page's DOM after its scripts ran, as headless Chromium dumps it."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    with tempfile.TemporaryDirectory() as profile:
+        r = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom",
+                            Path(html_path).resolve().as_uri()],
+                           capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0 and "<html" in r.stdout[:2000].lower(), r.stderr[-2000:]
+    return r.stdout
+
+
+class MathScan(HTMLParser):
+    """Counts the formulas MathJax was given and those it drew, collects its
+    error elements, and the text a reader sees outside code and formulas."""
+    SKIP = {"script", "style", "code", "pre", "title", "svg"}
+    VOID = {"br", "hr", "img", "input", "link", "meta", "col", "area", "base", "wbr", "source"}
+
+    def __init__(self):
+        super().__init__()
+        self.stack, self.text = [], []
+        self.sources = self.drawn = 0
+        self.errors = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        classes = set((a.get("class") or "").split())
+        if tag == "script" and (a.get("type") or "").startswith("math/tex"):
+            self.sources += 1
+        if re.fullmatch(r"MathJax-Element-\d+-Frame", a.get("id") or ""):
+            self.drawn += 1
+        self.errors += sorted(classes & ERROR_CLASSES)
+        hidden = bool(self.stack and self.stack[-1][1]) or tag in self.SKIP or any(
+            c.startswith("MathJax") for c in classes)
+        if tag not in self.VOID:
+            self.stack.append((tag, hidden))
+
+    def handle_endtag(self, tag):
+        for i in range(len(self.stack) - 1, -1, -1):     # tolerates unclosed tags
+            if self.stack[i][0] == tag:
+                del self.stack[i:]
+                break
+
+    def handle_data(self, data):
+        if not (self.stack and self.stack[-1][1]):
+            self.text.append(data)
+            if "Math Processing Error" in data:
+                self.errors.append("Math Processing Error")
+
+
+def math_problems(dom):
+    """What a reader would see go wrong with the math in a rendered ``dom``."""
+    scan = MathScan()
+    scan.feed(dom)
+    problems = []
+    if scan.errors:
+        problems.append(f"{len(scan.errors)} MathJax errors ({', '.join(sorted(set(scan.errors)))})")
+    raw = RAW_TEX.findall(" ".join(scan.text))
+    if raw:
+        problems.append(f"{len(raw)} formulas left as TeX, e.g. {raw[:3]}")
+    if scan.drawn == 0 or scan.drawn < scan.sources:
+        problems.append(f"{scan.drawn} of {scan.sources} formulas typeset")
+    return problems
+
+
+def _need(thing, why):
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{why} (under CI=true this test must run)")
+    pytest.skip(why)
+
+
+@pytest.fixture(scope="module")
+def dom():
+    if not REPORT.exists():
+        _need(REPORT, f"{REPORT} not built: run ./build_report.sh first")
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        _need("chromium", "chromium is not installed (Debian: apt-get install chromium)")
+    return rendered_dom(REPORT)
+
+
+def test_every_formula_is_typeset_offline(dom):
+    assert not math_problems(dom)
+
+
+def test_the_page_loads_nothing_from_the_network():
+    if not REPORT.exists():
+        _need(REPORT, f"{REPORT} not built: run ./build_report.sh first")
+    html = REPORT.read_text(encoding="utf-8")
+    assert not re.search(r"<(script|link|img)[^>]+(src|href)=\"(https?:)?//", html)
+
+
+def test_the_check_catches_broken_math(tmp_path):
+    """The same check on a page whose MathJax cannot load, and on one whose
+    MathJax reports an error, must complain."""
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        _need("chromium", "chromium is not installed (Debian: apt-get install chromium)")
+    page = tmp_path / "broken.html"
+    page.write_text("<html><body><p>A formula: $\\sigma(x)$.</p>"
+                    "<span class=\"MathJax_SVG\"></span><script type=\"math/tex\">x</script>"
+                    "<span class=\"merror\">Math Processing Error</span></body></html>")
+    problems = math_problems(rendered_dom(page))
+    assert any("MathJax errors" in p for p in problems) and any("left as TeX" in p for p in problems)
