@@ -151,6 +151,8 @@ def test_failing_notebook_names_the_cell_and_keeps_the_previous_report(tiny, tmp
     assert "build/failed/1b_fails.ipynb" in r.stderr          # relative to the working directory
     assert (out / "failed" / "1b_fails.ipynb").exists()
     assert not (tiny / "ran-1c.txt").exists()           # nothing starts after a failure
+    assert not list((out / "cache").glob("1b_fails-*"))  # a failed run is never stored
+    assert len(list((out / "cache").glob("1a_first-*"))) == 1    # one that finished is
     for name, data in old.items():
         assert (out / name).read_bytes() == data
     assert [p.name for p in (out / "notebooks").iterdir()] == ["previous.ipynb"]

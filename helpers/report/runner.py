@@ -147,6 +147,8 @@ def execute(jobs, staging, log=print, failed_dir=None, workers=2, succeeded=None
                     message = fut.result()
                     if message:
                         wait(pending)           # let the others finish; start no more
+                        if succeeded is not None:
+                            succeeded += [s for f, (s, _) in pending.items() if f.result() is None]
                         raise NotebookFailed(message)
                     if succeeded is not None:
                         succeeded.append(src)
