@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers.report import cache, cli, runner
+from helpers.report import cache, cli, run_stage
 from helpers.report.params import ParamError
 
 from test_pipeline import make_notebook
@@ -128,13 +128,13 @@ def test_the_cache_reruns_exactly_what_changed(project, capsys, monkeypatch):
     lines = [ln.split() for ln in out.splitlines() if ln.startswith("  ")]
     assert sorted(ln[0] for ln in lines) == ["1a_one", "2a_two"] and all(ln[-1] == "s" for ln in lines)
     first = nbformat.read("build/notebooks/1a_one.ipynb", as_version=4)
-    computed = runner.computed_at(first)
+    computed = run_stage.computed_at(first)
     html = Path("build/report.html").read_text()
     assert "n squared is 4" in html and computed in html
 
     status, out, ran = build(capsys)                   # nothing changed
     assert status == 0 and ran == []
-    assert runner.status_line("1a_one", f"cached (computed {computed})") in out
+    assert run_stage.status_line("1a_one", f"cached (computed {computed})") in out
     assert "The report is up to date" in out
 
     nb = nbformat.read(project / "2a_two.ipynb", as_version=4)       # a prose edit
@@ -147,7 +147,7 @@ def test_the_cache_reruns_exactly_what_changed(project, capsys, monkeypatch):
     assert computed in html                            # cached outputs keep their date
 
     status, out, ran = build(capsys, "-p", "n", "5")   # a new value: only 1a declares n
-    assert status == 0 and ran == ["1a"] and runner.status_line("2a_two", "cached") in out
+    assert status == 0 and ran == ["1a"] and run_stage.status_line("2a_two", "cached") in out
     assert "n squared is 25" in Path("build/report.html").read_text()
     status, out, ran = build(capsys)                   # back to the default: cached again
     assert ran == [] and "n squared is 4" in Path("build/report.html").read_text()

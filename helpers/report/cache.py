@@ -30,7 +30,9 @@ KEEP = 3                # cached runs kept per notebook (older ones are removed)
 FORMAT = 1              # bump when the key's recipe changes
 
 
-def _digest(*parts):
+def digest(*parts):
+    """SHA-256 of ``parts`` (bytes, or anything str() turns into text), each
+    ended by a NUL so that no two lists of parts run together."""
     h = hashlib.sha256()
     for part in parts:
         h.update(part if isinstance(part, bytes) else str(part).encode("utf-8"))
@@ -48,14 +50,14 @@ def environment_digest(package=PACKAGE, requirements=REQUIREMENTS):
         parts += [p.relative_to(package).as_posix(), p.read_bytes()]
     req = Path(requirements)
     parts += ["requirements.txt", req.read_bytes() if req.exists() else b""]
-    return _digest(*parts)
+    return digest(*parts)
 
 
 def notebook_key(nb, params, environment):
     """The cache key of notebook ``nb`` run with ``params`` ({name: value})."""
     code = [(c.source, "parameters" in c.metadata.get("tags", []))
             for c in nb.cells if c.cell_type == "code"]
-    return _digest(environment, json.dumps(code), json.dumps(params, sort_keys=True, default=repr))[:20]
+    return digest(environment, json.dumps(code), json.dumps(params, sort_keys=True, default=repr))[:20]
 
 
 def entry(out, src, key):

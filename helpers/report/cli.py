@@ -4,9 +4,9 @@ Two stages with one contract between them, the executed notebooks in
 ``OUT/notebooks``:
 
     run     execute the notebooks whose code, parameters or environment
-            changed (``runner``, ``cache``); reuse the others' outputs
-    render  merge the executed notebooks and write the report (``merge``,
-            ``render``); skipped when none of its inputs changed
+            changed; reuse the others' outputs (``run_stage``)
+    render  merge the executed notebooks and write the report; skipped
+            when none of its inputs changed (``render_stage``)
 
 Exit status: 0 done; 1 a notebook (or LaTeX) failed; 2 bad options or
 parameters (nothing was run); 3 no TeX, so only the HTML was written;
@@ -14,18 +14,15 @@ parameters (nothing was run); 3 no TeX, so only the HTML was written;
 """
 
 import argparse
-import hashlib
-import json
 import sys
 import time
 from pathlib import Path
 
 from .params import ParamError, find_notebooks, load_quick, read_params
-from .title import NO_NAME, ConfigError, load_config, part_label, title_info
+from .title import ConfigError, load_config, part_label
 from .values import resolve, shown
 
-OK, FAILED, USAGE, NO_PDF, INTERRUPTED = 0, 1, 2, 3, 130
-RENDER_KEY = "report.key"       # in OUT: what the last complete render was made from
+OK, FAILED, USAGE, INTERRUPTED = 0, 1, 2, 130
 
 
 def parameters_help(notebooks):
@@ -127,7 +124,8 @@ def main(argv=None):
 
 def build(args, paths, effective, config):
     """The run stage, then the render stage (main's second half)."""
-    from . import runner
+    from . import run_stage
+    from .render_stage import render_report
 
     start, out = time.monotonic(), Path(args.out)
     if args.render_only:
@@ -137,90 +135,14 @@ def build(args, paths, effective, config):
             print(f"error: --render-only: {', '.join(missing)} never ran (not in {out}/notebooks/); "
                   "build without --render-only to run them", file=sys.stderr)
             return FAILED
-        for problem in stale(paths, executed):
+        for problem in run_stage.stale(paths, executed):
             print(f"warning: {problem}", file=sys.stderr)
     else:
         print("==> Running every notebook (--rerun)" if args.rerun else
               "==> Running the notebooks that changed; reusing the others' outputs", flush=True)
         try:
-            executed = runner.run_all([(p, effective[p.name]) for p in paths], out, rerun=args.rerun)
-        except runner.NotebookFailed as e:
+            executed = run_stage.run_all([(p, effective[p.name]) for p in paths], out, rerun=args.rerun)
+        except run_stage.NotebookFailed as e:
             print(f"\nerror: {e}\nThe previous report in {out}/ was left as it was.", file=sys.stderr)
             return FAILED
     return render_report(args, executed, config, start)
-
-
-def stale(paths, executed):
-    """Problems with executed notebooks whose code or environment changed
-    since they ran (only --render-only uses them as they are)."""
-    import nbformat
-
-    from . import cache
-    from .merge import ran_with
-
-    environment, problems = cache.environment_digest(), []
-    for src, done in zip(paths, executed):
-        nb = nbformat.read(str(done), as_version=4)
-        _, values = ran_with(nb, done.name)
-        key = cache.notebook_key(nbformat.read(str(src), as_version=4), values, environment)
-        if nb.metadata.get("report_cache", {}).get("key") != key:
-            problems.append(f"{src.stem}: its code or the helpers package changed since it ran; "
-                            "the report shows that earlier run (build without --render-only to update it)")
-    return problems
-
-
-def render_key(executed, info, no_pdf):
-    """A hash of everything the report is made from."""
-    from . import cache
-
-    h = hashlib.sha256()
-    for part in (cache.environment_digest(), json.dumps(info, sort_keys=True), str(no_pdf),
-                 *(p.read_bytes() for p in executed)):
-        h.update(part if isinstance(part, bytes) else part.encode("utf-8"))
-        h.update(b"\0")
-    return h.hexdigest()
-
-
-def render_report(args, executed, config, start):
-    """Merge ``executed`` and write report.ipynb, .html and (unless --no-pdf) .pdf."""
-    import nbformat
-
-    from . import render
-    from .merge import merge
-
-    out = Path(args.out)
-    info = title_info(config, args.name)
-    key = render_key(executed, info, args.no_pdf)
-    outputs = [out / "report.html"] + ([] if args.no_pdf else [out / "report.pdf"])
-    key_file = out / RENDER_KEY
-    if key_file.exists() and key_file.read_text() == key and all(p.exists() for p in outputs):
-        print(f"==> The report is up to date: {outputs[-1]} ({time.monotonic() - start:.0f} s)", flush=True)
-        return OK
-    key_file.unlink(missing_ok=True)
-    missing = [] if args.no_pdf else render.missing_tex()
-    if missing:
-        print(f"warning: {' and '.join(missing)} not found: the PDF will be skipped, the HTML written", file=sys.stderr)
-    merged, problems = merge(executed, info)
-    for problem in problems:
-        print(f"warning: {problem}", file=sys.stderr)
-    if info["student"] == NO_NAME:
-        print("warning: no student name: set name in report.toml or pass --name", file=sys.stderr)
-    notebooks = Path(args.notebooks).resolve()
-    render.write_atomic(out / "report.ipynb", nbformat.writes(merged))
-    render.write_html(merged, out / "report.html", notebooks)
-    print(f"==> Wrote {out}/report.html", flush=True)
-    if not args.no_pdf:
-        if missing:
-            print(f"error: no PDF: {' and '.join(missing)} not found; {render.TEX_HINT}", file=sys.stderr)
-            return NO_PDF
-        print("==> Rendering the PDF with XeLaTeX", flush=True)
-        try:
-            render.write_pdf(merged, out / "report.pdf", notebooks, out / "latex.log")
-        except render.RenderFailed as e:
-            print(f"error: {e}\nThe previous {out}/report.pdf was left as it was.", file=sys.stderr)
-            return FAILED
-        (out / "latex.log").unlink(missing_ok=True)     # a log of an earlier failure
-        print(f"==> Wrote {out}/report.pdf", flush=True)
-    render.write_atomic(key_file, key)
-    print(f"==> Done in {time.monotonic() - start:.0f} s", flush=True)
-    return OK

@@ -14,13 +14,13 @@ The appendix comes last; the title page is drawn by the templates from
 ``metadata.report``.
 """
 
+import datetime
 import re
 
 import nbformat
 
 from .appendix import APPENDIX_HEADING, appendix_cells
 from .params import parse_cell
-from .runner import computed_at
 from .title import part_label
 from .values import shown
 
@@ -84,6 +84,17 @@ def ran_with(nb, where):
     params = parse_cell(cell.source, where) if cell else []
     record = nb.metadata.get("papermill", {}).get("parameters", {})
     return params, {p.name: record.get(p.name, p.default) for p in params}
+
+
+def computed_at(nb):
+    """When the outputs of executed notebook ``nb`` were computed (papermill's
+    end time, as 'YYYY-MM-DD HH:MM UTC'), or 'unknown'."""
+    end = nb.metadata.get("papermill", {}).get("end_time")
+    if not end:
+        return "unknown"
+    t = datetime.datetime.fromisoformat(end)
+    t = t.astimezone(datetime.timezone.utc) if t.tzinfo else t
+    return f"{t:%Y-%m-%d %H:%M} UTC"
 
 
 def part_row(path, nb, params, values):

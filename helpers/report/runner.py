@@ -3,17 +3,12 @@
 
 Each notebook runs with its own folder as the working directory, exactly
 as when it is opened in Jupyter, so relative paths (``../build/results``)
-mean the same in both.  A notebook whose code, parameters and environment
-are unchanged since a stored run is not executed again (``cache``).
-Executed copies go to a fresh staging folder; only when every notebook has
-succeeded are the copies in ``OUT/notebooks`` replaced.  After a failure the
-staging folder becomes ``OUT/failed`` (the failing cell is marked there) and
-the last good executed copies and report stay as they were.
+mean the same in both.  ``run_stage`` decides which notebooks run and
+where their executed copies go.
 """
 
 import logging
 import os
-import shutil
 import signal
 import tempfile
 import time
@@ -29,6 +24,12 @@ NAME_WIDTH = 22
 
 class NotebookFailed(RuntimeError):
     """A notebook raised; the message names it, the cell and the copy to open."""
+
+
+def status_line(src, status):
+    """The build's one line about a notebook: its name, then its run time
+    or that its outputs were reused."""
+    return f"  {Path(src).stem:<{NAME_WIDTH}} {status}"
 
 
 def _rel(path):
@@ -154,79 +155,3 @@ def execute(jobs, staging, log=print, failed_dir=None, workers=2, succeeded=None
                         succeeded.append(src)
                     log(status_line(src, f"{time.monotonic() - t0:.1f} s"), flush=True)
     return [staging / src.name for src, _ in jobs]
-
-
-def status_line(src, status):
-    """The build's one line about a notebook: its name, then ``status``."""
-    return f"  {Path(src).stem:<{NAME_WIDTH}} {status}"
-
-
-def run_all(jobs, out, rerun=False, log=print):
-    """Bring ``out/notebooks`` up to date for ``jobs`` ([(source, params)]).
-
-    A notebook whose cache key (``cache.notebook_key``) has a stored run is
-    not executed: that run's outputs are combined with the current source
-    (so Markdown edits show).  The others run (all of them with ``rerun``);
-    those that finish enter the cache.  Only when every notebook succeeded
-    are the copies in ``out/notebooks`` replaced, each by one rename.  On a
-    failure the executed copies go to ``out/failed``; on Ctrl-C nothing is
-    written or cached.  Returns the paths in ``out/notebooks``.
-    """
-    import nbformat
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    environment = cache.environment_digest()
-    sources, keys, results, todo = {}, {}, {}, []
-    for src, params in jobs:
-        sources[src] = nbformat.read(str(src), as_version=4)
-        keys[src] = cache.notebook_key(sources[src], params, environment)
-        hit = None if rerun else cache.lookup(out, src, keys[src])
-        if hit is None:
-            todo.append((src, params))
-        else:
-            results[src] = hit
-            log(status_line(src, f"cached (computed {computed_at(hit)})"), flush=True)
-    staging = Path(tempfile.mkdtemp(prefix=".run-", dir=out))
-    staging.chmod(0o755)                    # mkdtemp makes it private; outputs are not
-    succeeded = []
-    try:
-        execute(todo, staging, log, failed_dir=out / "failed", succeeded=succeeded)
-    except NotebookFailed:
-        for src in succeeded:           # their runs are sound; keep them
-            cache.store(out, src, keys[src], staging / src.name)
-        _replace(staging, out / "failed")
-        raise
-    except BaseException:           # Ctrl-C: leave nothing half-written behind
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    for src in succeeded:
-        results[src] = cache.store(out, src, keys[src], staging / src.name)
-    shutil.rmtree(staging, ignore_errors=True)
-    shutil.rmtree(out / "failed", ignore_errors=True)
-    paths = []
-    for src, _ in jobs:
-        paths.append(out / "notebooks" / src.name)
-        write_atomic(paths[-1], nbformat.writes(cache.combine(sources[src], results[src])))
-    return paths
-
-
-def computed_at(nb):
-    """When the outputs of executed notebook ``nb`` were computed (papermill's
-    end time, as 'YYYY-MM-DD HH:MM UTC'), or 'unknown'."""
-    end = nb.metadata.get("papermill", {}).get("end_time")
-    if not end:
-        return "unknown"
-    import datetime
-    t = datetime.datetime.fromisoformat(end)
-    t = t.astimezone(datetime.timezone.utc) if t.tzinfo else t
-    return f"{t:%Y-%m-%d %H:%M} UTC"
-
-
-def _replace(new, dest):
-    """Put folder ``new`` at ``dest``, removing what was there."""
-    if dest.exists():
-        old = Path(tempfile.mkdtemp(prefix=".old-", dir=dest.parent))
-        os.replace(dest, old / dest.name)
-        shutil.rmtree(old, ignore_errors=True)
-    os.replace(new, dest)

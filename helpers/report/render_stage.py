@@ -1,0 +1,69 @@
+"""The render stage: the report from the executed notebooks.
+
+Reads only ``OUT/notebooks`` (through ``merge``), report.toml (through
+``title``) and the templates; writes report.ipynb, report.html and
+report.pdf, and skips all of it when none of those inputs changed since the
+last complete render (``OUT/report.key``).
+"""
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+from . import cache, render
+from .merge import merge
+from .title import NO_NAME, title_info
+
+OK, FAILED, NO_PDF = 0, 1, 3
+RENDER_KEY = "report.key"       # in OUT: what the last complete render was made from
+
+
+def render_key(executed, info, no_pdf):
+    """A hash of everything the report is made from: the executed notebooks,
+    the title-page data, the helpers package (templates, appendix) and whether
+    a PDF is wanted."""
+    return cache.digest(cache.environment_digest(), json.dumps(info, sort_keys=True), no_pdf,
+                        *(p.read_bytes() for p in executed))
+
+
+def render_report(args, executed, config, start):
+    """Merge ``executed`` and write report.ipynb, .html and (unless --no-pdf) .pdf."""
+    out = Path(args.out)
+    info = title_info(config, args.name)
+    key = render_key(executed, info, args.no_pdf)
+    outputs = [out / "report.html"] + ([] if args.no_pdf else [out / "report.pdf"])
+    key_file = out / RENDER_KEY
+    if key_file.exists() and key_file.read_text() == key and all(p.exists() for p in outputs):
+        print(f"==> The report is up to date: {outputs[-1]} ({time.monotonic() - start:.0f} s)", flush=True)
+        return OK
+    key_file.unlink(missing_ok=True)
+    missing = [] if args.no_pdf else render.missing_tex()
+    if missing:
+        print(f"warning: {' and '.join(missing)} not found: the PDF will be skipped, the HTML written", file=sys.stderr)
+    merged, problems = merge(executed, info)
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    if info["student"] == NO_NAME:
+        print("warning: no student name: set name in report.toml or pass --name", file=sys.stderr)
+    notebooks = Path(args.notebooks).resolve()
+    render.write_atomic(out / "report.ipynb", nbformat.writes(merged))
+    render.write_html(merged, out / "report.html", notebooks)
+    print(f"==> Wrote {out}/report.html", flush=True)
+    if not args.no_pdf:
+        if missing:
+            print(f"error: no PDF: {' and '.join(missing)} not found; {render.TEX_HINT}", file=sys.stderr)
+            return NO_PDF
+        print("==> Rendering the PDF with XeLaTeX", flush=True)
+        try:
+            render.write_pdf(merged, out / "report.pdf", notebooks, out / "latex.log")
+        except render.RenderFailed as e:
+            print(f"error: {e}\nThe previous {out}/report.pdf was left as it was.", file=sys.stderr)
+            return FAILED
+        (out / "latex.log").unlink(missing_ok=True)     # a log of an earlier failure
+        print(f"==> Wrote {out}/report.pdf", flush=True)
+    render.write_atomic(key_file, key)
+    print(f"==> Done in {time.monotonic() - start:.0f} s", flush=True)
+    return OK
