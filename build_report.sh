@@ -19,6 +19,7 @@ TEX_PACKAGES=(texlive-xetex texlive-fonts-recommended texlive-plain-generic texl
 
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 can_apt() { [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; }
+apt_install() { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "$@"; }
 
 # step "what it does" command...: one line with the time taken; the output
 # goes to $LOG, shown (and the build stopped) only if the command fails.
@@ -50,8 +51,7 @@ python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
 if ! { [[ -x $VENV/bin/python ]] && "$VENV/bin/python" -m pip --version >/dev/null 2>&1; }; then
     if ! try_step "Creating the virtual environment $VENV" python3 -m venv --clear "$VENV"; then
         can_apt || { show_log; die "python3 cannot create a virtual environment; install the venv module (Debian/Ubuntu: apt-get install python3-venv) and build again"; }
-        step "Installing python3-venv with apt-get" \
-            bash -c 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y python3-venv'
+        step "Installing python3-venv with apt-get" apt_install python3-venv
         step "Creating the virtual environment $VENV" python3 -m venv --clear "$VENV"
     fi
 fi
@@ -69,7 +69,7 @@ missing=()
 for tool in xelatex pandoc; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 if ((${#missing[@]})) && [[ " $* " != *" --no-pdf "* && " $* " != *" --check "* ]] && can_apt; then
     step "Installing TeX and pandoc with apt-get (${missing[*]} not found; about a minute)" \
-        bash -c 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "$@"' apt "${TEX_PACKAGES[@]}"
+        apt_install "${TEX_PACKAGES[@]}"
 fi
 
 exec "$VENV/bin/python" -m helpers.report "$@"

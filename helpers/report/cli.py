@@ -22,7 +22,7 @@ from .params import ParamError, find_notebooks, load_quick, read_params
 from .title import ConfigError, load_config, part_label
 from .values import resolve, shown
 
-OK, FAILED, USAGE, INTERRUPTED = 0, 1, 2, 130
+OK, FAILED, USAGE, NO_PDF, INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def parameters_help(notebooks):
@@ -124,10 +124,11 @@ def main(argv=None):
 
 def build(args, paths, effective, config):
     """The run stage, then the render stage (main's second half)."""
-    from . import run_stage
+    from . import cache, run_stage
     from .render_stage import render_report
 
     start, out = time.monotonic(), Path(args.out)
+    environment = cache.environment_digest()        # helpers/ and requirements.txt, read once
     if args.render_only:
         executed = [out / "notebooks" / p.name for p in paths]
         missing = [p.name for p in executed if not p.exists()]
@@ -135,14 +136,15 @@ def build(args, paths, effective, config):
             print(f"error: --render-only: {', '.join(missing)} never ran (not in {out}/notebooks/); "
                   "build without --render-only to run them", file=sys.stderr)
             return FAILED
-        for problem in run_stage.stale(paths, executed):
+        for problem in run_stage.stale(paths, executed, environment):
             print(f"warning: {problem}", file=sys.stderr)
     else:
         print("==> Running every notebook (--rerun)" if args.rerun else
               "==> Running the notebooks that changed; reusing the others' outputs", flush=True)
         try:
-            executed = run_stage.run_all([(p, effective[p.name]) for p in paths], out, rerun=args.rerun)
+            executed = run_stage.run_all([(p, effective[p.name]) for p in paths], out, environment,
+                                          rerun=args.rerun)
         except run_stage.NotebookFailed as e:
             print(f"\nerror: {e}\nThe previous report in {out}/ was left as it was.", file=sys.stderr)
             return FAILED
-    return render_report(args, executed, config, start)
+    return render_report(args, executed, config, environment, start)

@@ -14,26 +14,27 @@ from pathlib import Path
 import nbformat
 
 from . import cache, render
+from .cli import FAILED, NO_PDF, OK
 from .merge import merge
 from .title import NO_NAME, title_info
 
-OK, FAILED, NO_PDF = 0, 1, 3
 RENDER_KEY = "report.key"       # in OUT: what the last complete render was made from
 
 
-def render_key(executed, info, no_pdf):
+def render_key(executed, info, no_pdf, environment):
     """A hash of everything the report is made from: the executed notebooks,
-    the title-page data, the helpers package (templates, appendix) and whether
-    a PDF is wanted."""
-    return cache.digest(cache.environment_digest(), json.dumps(info, sort_keys=True), no_pdf,
+    the title-page data, the helpers package (``environment``: templates,
+    appendix) and whether a PDF is wanted."""
+    return cache.digest(environment, json.dumps(info, sort_keys=True), no_pdf,
                         *(p.read_bytes() for p in executed))
 
 
-def render_report(args, executed, config, start):
-    """Merge ``executed`` and write report.ipynb, .html and (unless --no-pdf) .pdf."""
+def render_report(args, executed, config, environment, start):
+    """Merge ``executed`` and write report.ipynb, .html and (unless --no-pdf) .pdf;
+    ``environment`` is ``cache.environment_digest()``."""
     out = Path(args.out)
     info = title_info(config, args.name)
-    key = render_key(executed, info, args.no_pdf)
+    key = render_key(executed, info, args.no_pdf, environment)
     outputs = [out / "report.html"] + ([] if args.no_pdf else [out / "report.pdf"])
     key_file = out / RENDER_KEY
     if key_file.exists() and key_file.read_text() == key and all(p.exists() for p in outputs):

@@ -18,8 +18,10 @@ from .merge import computed_at, ran_with
 from .render import write_atomic
 from .runner import NotebookFailed, execute, status_line
 
-def run_all(jobs, out, rerun=False, log=print):
-    """Bring ``out/notebooks`` up to date for ``jobs`` ([(source, params)]).
+
+def run_all(jobs, out, environment, rerun=False, log=print):
+    """Bring ``out/notebooks`` up to date for ``jobs`` ([(source, params)]);
+    ``environment`` is ``cache.environment_digest()``.
 
     A notebook whose cache key (``cache.notebook_key``) has a stored run is
     not executed: that run's outputs are combined with the current source
@@ -31,7 +33,6 @@ def run_all(jobs, out, rerun=False, log=print):
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    environment = cache.environment_digest()
     sources, keys, results, todo = {}, {}, {}, []
     for src, params in jobs:
         sources[src] = nbformat.read(str(src), as_version=4)
@@ -75,10 +76,10 @@ def _replace(new, dest):
     os.replace(new, dest)
 
 
-def stale(paths, executed):
+def stale(paths, executed, environment):
     """Problems with executed notebooks whose code or environment changed
     since they ran (only --render-only uses them as they are)."""
-    environment, problems = cache.environment_digest(), []
+    problems = []
     for src, done in zip(paths, executed):
         nb = nbformat.read(str(done), as_version=4)
         _, values = ran_with(nb, done.name)

@@ -9,7 +9,6 @@ import os
 import re
 from pathlib import Path
 
-
 DEFAULTS = {
     "name": "",
     "assignment": "Homework 4: Automatic Differentiation",
