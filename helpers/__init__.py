@@ -17,6 +17,8 @@ Problem 2, Heron's square root:
     heron_plots      part 2 figures
 Both:
     accuracy         relative errors, digits, tables, finite/complex-step oracles
+    saturation       part 1d: accuracy in the sigmoids' tails against mpmath
+    listing          show_source: the live source of a function, highlighted
     report           the report build behind build_report.sh
 """
 
@@ -30,6 +32,7 @@ from .heron_plots import (
     heron_history, plot_error_history, plot_error_vs_x, plot_value_and_derivative_errors,
 )
 from .jacobians import jacobians
+from .listing import show_source
 from .model import f, make_problem, sigmoid, sigmoid_and_slope
 from .reverse_mode import f_and_grad_reverse, f_and_grad_reverse_fused
 from .torch_reference import f_and_grad_torch
@@ -42,5 +45,5 @@ __all__ = [
     "UNIT_ROUNDOFF", "agreement_row", "central_difference", "complex_step",
     "correct_digits", "heron_complex", "markdown_table", "max_rel_error", "rel_error",
     "heron_history", "plot_error_history", "plot_error_vs_x",
-    "plot_value_and_derivative_errors",
+    "plot_value_and_derivative_errors", "show_source",
 ]

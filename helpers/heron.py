@@ -79,7 +79,16 @@ def heron_sqrt(x, n_iter=100, *, tol=None):
 
     Cost: n_iter steps of O(size of x); memory O(size of x).
     """
-    return heron_sqrt_forward(x, n_iter, tol=tol)[0]
+    x = _check(x, n_iter, tol)
+    y = 1.0 + 0.0 * x                       # y_0 = 1 (an array when x is one)
+    active = _start_active(x, tol)
+    for _ in range(n_iter):
+        y_prev = y
+        y = _select(active, 0.5 * (y + x / y), y)
+        active = _still_active(active, y_prev, y, tol)
+        if not _any(active):
+            break
+    return y
 
 
 def heron_sqrt_forward(x, n_iter=100, *, tol=None):

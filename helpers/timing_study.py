@@ -1,4 +1,5 @@
-"""Part 1f: one timing study at d0 = d1 = d2 = d, and the performance checks.
+"""Part 1f: one timing study at d0 = d1 = d2 = d, its answer in numbers, and
+the performance checks of ``python -m helpers.bench``.
 
 Used by notebooks/1f_timing.ipynb and by ``python -m helpers.bench``.
 The O(d^2) methods get one warm-up and
@@ -12,6 +13,7 @@ import time
 import numpy as np
 
 from .accuracy import max_rel_error
+from .complexity import forward_steps, reverse_steps, totals
 from .forward_mode import f_and_grad_forward
 from .model import f, make_problem
 from .reverse_mode import f_and_grad_reverse, f_and_grad_reverse_fused
@@ -138,11 +140,31 @@ def targets(study):
             for n, m, b, lim in checks]
 
 
+def mode_comparison(study):
+    """The answer of part 1f in numbers: seconds of forward, reverse and
+    PyTorch autograd, their ratios, and the multiply-add ratio of the counts
+    turned into a time ratio by the two probes' rates (the GEMM's and the
+    matrix-vector product's multiply-adds per second), measured apart from
+    the gradients.  Returns a dict of floats."""
+    by = {r["method"]: r for r in study["rows"]}
+    d = study["params"]["d"]
+    fwd, rev = (totals(steps(d, d, d))["madds"] for steps in (forward_steps, reverse_steps))
+    gemm_rate = d**3 / by["GEMM B A"]["median_s"]           # multiply-adds per second
+    matvec_rate = d**2 / by["matvec A x"]["median_s"]
+    t = {k: by[k]["median_s"] for k in ("forward", "reverse", "PyTorch autograd")}
+    return {"forward_s": t["forward"], "reverse_s": t["reverse"], "autograd_s": t["PyTorch autograd"],
+            "forward_vs_reverse": t["forward"] / t["reverse"],
+            "reverse_vs_autograd": t["reverse"] / t["PyTorch autograd"],
+            "madds_ratio": fwd / rev, "gemm_madds_per_s": gemm_rate, "matvec_madds_per_s": matvec_rate,
+            "predicted_time_ratio": fwd / rev * matvec_rate / gemm_rate}
+
+
 def summary_rows(study):
     """study['rows'] as display strings: times, calls, ratios, rate, memory."""
     g = lambda v, fmt: "-" if v is None else format(v, fmt)
     return [{"method": r["method"], "median s": g(r["median_s"], ".3g"),
-             "range s": f"{r['min_s']:.3g} to {r['max_s']:.3g}", "calls": r["calls"],
+             "range s": f"{r['min_s']:.3g} to {r['max_s']:.3g}" if r["repeats"] > 1 else "-",
+             "calls": r["calls"],
              "vs f": g(r["vs_f"], ".3g"), "vs autograd": g(r["vs_autograd"], ".3g"),
              "vs GEMM": g(r["vs_gemm"], ".3g"),
              "rate": f"{r['GB_per_s']:.1f} GB/s" if r["GB_per_s"] else

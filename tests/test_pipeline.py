@@ -12,6 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from helpers.report.pages import gradescope_line
 from helpers.report.params import ParamError, parse_cell, read_params
 from helpers.report.render import missing_tex
 from helpers.report.values import resolve
@@ -46,16 +47,23 @@ def tracked_changes():
                           capture_output=True, text=True, check=True).stdout
 
 
+ANSWER_1A = "from IPython.display import Markdown, display\ndisplay(Markdown(f\"d0 is {d0}\"))"
+
+
 @pytest.fixture
 def tiny(tmp_path):
     """Folder with two tiny notebooks; cell 3 of 1a leaves a marker file and
-    writes a warning and to stderr (both spelled so that only they say NOISE)."""
+    writes a warning and to stderr (both spelled so that only they say NOISE);
+    1a ends with a cell tagged answer (2a has none)."""
     nbs = tmp_path / "notebooks"
     nbs.mkdir()
-    make_notebook(nbs / "1a_first.ipynb", "Part 1a: First", PARAMS_1A,
-                  "open('ran-1a.txt', 'w').close()\nimport sys, warnings\nwarnings.warn('NOI' + 'SE')\n"
-                  "print('NOI' + 'SE', file=sys.stderr)\nprint('value of d0:', d0)",
-                  "import matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(4, 2))\nax.plot([0, d0])")
+    first = make_notebook(nbs / "1a_first.ipynb", "Part 1a: First", PARAMS_1A,
+                          "open('ran-1a.txt', 'w').close()\nimport sys, warnings\nwarnings.warn('NOI' + 'SE')\n"
+                          "print('NOI' + 'SE', file=sys.stderr)\nprint('value of d0:', d0)",
+                          "import matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(4, 2))\nax.plot([0, d0])")
+    nb = nbformat.read(str(first), as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(ANSWER_1A, metadata={"tags": ["answer"]}))
+    nbformat.write(nb, str(first))
     make_notebook(nbs / "2a_second.ipynb", "Part 2a: Second", "n_iter: int = 3  # steps",
                   "print('n_iter is', n_iter)")
     (nbs / "quick.json").write_text(json.dumps({"d0": 2, "n_iter": 1}))
@@ -171,9 +179,16 @@ def test_build_end_to_end(tiny, tmp_path):
     assert executed.metadata.papermill.parameters == {"d0": 7, "tol": 1e-8, "flag": False, "seed": 0}
     merged = (out / "report.ipynb").read_text()
     assert "injected-parameters" not in merged and "NOISE" not in merged
-    assert "d0: int = 7" in merged and "(default 5)" in merged and "n_iter: int = 1" in merged
+    nb = nbformat.reads(merged, as_version=4)
+    assert not [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]   # parameters cells dropped
+    assert "d0: int = 5" not in merged and "n_iter: int = 3" not in merged
+    repro = nb.cells[-1].source                 # the Reproducibility table: -p beats --quick beats the default
+    assert repro.startswith("# Reproducibility")
+    assert "**`d0=7`** (default `5`)" in repro and "**`n_iter=1`** (default `3`)" in repro and "`seed=0`" in repro
+    assert "2a_second.ipynb has no code cell tagged 'answer'" in r.stdout + r.stderr
     html = (out / "report.html").read_text()
     assert "Ada Lovelace" in html and "Part 2a: Second" in html and "NOISE" not in html
+    assert "d0 is 7" in html
     # Offline: MathJax comes from build/mathjax/, and nothing is loaded from the web
     # (the only web address left is in code that runs for Mermaid diagrams alone).
     config = re.search(r'src="mathjax/MathJax.js\?config=([\w-]+),Safe"', html)
@@ -187,8 +202,16 @@ def test_build_end_to_end(tiny, tmp_path):
                             capture_output=True, text=True, check=True).stdout
              for i in range(1, 1 + int(_pdf_pages(out / "report.pdf")))]
     text = "\n".join(pages)
-    for s in ("Homework 4", "APPM 4720/5720", "Ada Lovelace", "Contents", "d0=7", "Appendix", "forward_mode.py"):
+    for s in ("Homework 4", "APPM 4720/5720", "Ada Lovelace", "d0=7", "Appendix", "forward_mode.py",
+              "Reproducibility"):
         assert s in text
+    assert "Contents" not in text                                           # no table of contents
+    assert pages[1].strip().startswith("Answers at a glance") and "d0 is 7" in pages[1]
+    assert "Gradescope pages: 1a " in r.stdout
+    page_map = json.loads((out / "pages.json").read_text())
+    assert list(page_map) == ["1a", "2a", "appendix"]
+    assert gradescope_line(page_map) in r.stdout                          # the line printed is the file's
+    assert pages[page_map["2a"][0] - 1].strip().startswith("Part 2a: Second")
     starts = [(pg.strip().splitlines() or [""])[0] for pg in pages]
     assert "Part 1a: First" in starts and "Part 2a: Second" in starts        # each part on a new page
     body = "\n".join(pages[:next(i for i, s in enumerate(starts) if s.startswith("Appendix"))])

@@ -1,16 +1,19 @@
 """Problem 1: f(x) = sum(sigmoid(B sigmoid(A x))) and its gradients.
 
-Every oracle is written in this file, not taken from ``helpers``:
+The oracles are independent of the float64 code under test:
 * PyTorch autograd on a float64 graph built here with 1/(1+exp(-z));
 * complex-step directional derivatives of a NumPy closed form of f
   (through gradcheck.py, whose ability to fail is tested at the end);
 * the chain-rule product of the stage Jacobians, with sigma' = s (1 - s);
-* mpmath at 50 digits where the sigmoids saturate.
+* mpmath at 50 digits where the sigmoids saturate: ``mp_gradient`` of
+  helpers.saturation (the reference part 1d reports against), written in
+  mpmath alone and checked against reverse mode in test_report_units.py.
 """
 
 import math
 import re
 
+import mpmath as mp
 import numpy as np
 import pytest
 import torch
@@ -27,8 +30,7 @@ from helpers import (
     sigmoid,
     sigmoid_and_slope,
 )
-
-mp = pytest.importorskip("mpmath")
+from helpers.saturation import mp_gradient as mp_reference
 
 GRAD_FUNS = [f_and_grad_forward, f_and_grad_reverse, f_and_grad_reverse_fused]
 ALL_FUNS = GRAD_FUNS + [f_and_grad_torch]
@@ -71,27 +73,6 @@ def torch_reference(x, A, B, *, use_torch_sigmoid=False):
     value = act(Bt @ act(At @ xt)).sum()
     value.backward()
     return value.item(), xt.grad.numpy()
-
-
-def mp_reference(x, A, B, dps=50):
-    """(f, grad) at ``dps`` digits from the float64 inputs, with mpmath:
-    grad = A^T (sigma'(y1) * (B^T sigma'(y3))), sigma'(z) = e^z / (1 + e^z)^2."""
-    with mp.workdps(dps):
-        def sig(z):
-            return 1 / (1 + mp.exp(-z))
-
-        def dsig(z):
-            return mp.exp(-abs(z)) / (1 + mp.exp(-abs(z))) ** 2
-
-        (d1, d0), d2 = A.shape, B.shape[0]
-        y1 = [mp.fsum(mp.mpf(A[i, j]) * mp.mpf(x[j]) for j in range(d0)) for i in range(d1)]
-        y2 = [sig(v) for v in y1]
-        y3 = [mp.fsum(mp.mpf(B[k, i]) * y2[i] for i in range(d1)) for k in range(d2)]
-        value = mp.fsum(sig(v) for v in y3)
-        ybar3 = [dsig(v) for v in y3]
-        ybar1 = [dsig(y1[i]) * mp.fsum(mp.mpf(B[k, i]) * ybar3[k] for k in range(d2)) for i in range(d1)]
-        grad = [mp.fsum(mp.mpf(A[i, j]) * ybar1[i] for i in range(d1)) for j in range(d0)]
-        return float(value), np.array([float(g) for g in grad])
 
 
 def as_torch(*arrays):

@@ -1,9 +1,8 @@
-"""The appendix: the source of the helpers package, one code cell per file.
+"""The appendix: the source of the modules that answer the homework, one
+code cell per file, and where the rest of the package lives.
 
 Code cells (not fenced Markdown) because nbconvert's LaTeX output
 highlights them and wraps their long lines instead of cutting them off.
-The report-building code (helpers/report/) is left out: it is tooling,
-not part of the solution.
 """
 
 from pathlib import Path
@@ -12,34 +11,39 @@ import nbformat
 
 PACKAGE = Path(__file__).resolve().parents[1]     # helpers/
 APPENDIX_TAG = "report-appendix"
-APPENDIX_HEADING = f"Appendix: source of the `{PACKAGE.name}` package"
+APPENDIX_HEADING = "Appendix: the code that answers the homework"
 
-
-# The modules the answers rest on come first, in the order of the parts;
-# every other module follows alphabetically.
-FIRST = ["model.py", "jacobians.py", "torch_reference.py", "forward_mode.py",
-         "reverse_mode.py", "complexity.py", "scaling.py", "timing_study.py", "heron.py"]
+# The modules the answers rest on, in the order of the parts.
+ANSWER_MODULES = ["model.py", "jacobians.py", "torch_reference.py", "forward_mode.py",
+                  "reverse_mode.py", "heron.py"]
 
 
 def source_files(package=PACKAGE):
-    """The package's .py files: those of FIRST in that order, then the rest."""
-    files = [f for f in package.rglob("*.py")
-             if "report" not in f.relative_to(package).parts[:-1] and "__pycache__" not in f.parts]
-    rank = {name: k for k, name in enumerate(FIRST)}
-    return sorted(files, key=lambda f: (f.relative_to(package).parent.parts,
-                                        rank.get(f.name, len(FIRST)), f.name))
+    """The files of ANSWER_MODULES, in that order (those that exist)."""
+    return [package / name for name in ANSWER_MODULES if (package / name).exists()]
+
+
+def other_modules(package=PACKAGE):
+    """The package's other .py files (report tooling excluded), as 'helpers/x.py'."""
+    shown = {f.name for f in source_files(package)}
+    return sorted(f"{package.name}/{f.relative_to(package).as_posix()}" for f in package.glob("*.py")
+                  if f.name not in shown and f.name != "__init__.py")
 
 
 def appendix_cells(package=PACKAGE):
-    """A heading, then a heading and a code cell for every source file."""
+    """A heading and a note, then a heading and a code cell for every file."""
+    others = ", ".join(f"`{name}`" for name in other_modules(package))
     cells = [nbformat.v4.new_markdown_cell(
         f"# {APPENDIX_HEADING}\n\n"
-        "The notebooks import these modules; they are listed here in full.")]
+        f"The modules of the `{package.name}` package that compute the answers, in full: the "
+        "function and its inputs, the Jacobians of 1a, the PyTorch reference, forward and "
+        "reverse mode, and Heron's method with both derivatives. `array_module(x)` "
+        "(from `_arrays.py`) returns `numpy` or `torch`, whichever `x` belongs to. "
+        f"The rest of the package, in the same folder, measures, tabulates and plots: {others}; "
+        f"`{package.name}/report/` builds this report.")]
     for f in source_files(package):
         rel = f"{package.name}/{f.relative_to(package).as_posix()}"
-        code = f.read_text(encoding="utf-8").rstrip("\n")
-        if not code:
-            code = "# (empty file)"
+        code = f.read_text(encoding="utf-8").rstrip("\n") or "# (empty file)"
         cells.append(nbformat.v4.new_markdown_cell(f"## `{rel}`"))
         cells.append(nbformat.v4.new_code_cell(code, metadata={"tags": [APPENDIX_TAG]}))
     return cells

@@ -4,14 +4,19 @@ It reads only the executed notebooks: the parameter values come from
 papermill's record in each (``metadata.papermill.parameters``), the time
 its outputs were computed from papermill's end time.
 
-For every part: a page break (a raw LaTeX cell), then its cells, with
-- papermill's injected-parameters cell dropped and the parameters cell
-  rewritten to show the values that actually ran;
+For every part: a page break carrying the LaTeX label of the part (the
+PDF's page map is read back from these labels), the ``# Part ...`` heading,
+the part's boxed answer, then its cells, with
+- the output of the cell tagged ``answer`` moved up under the heading, as a
+  Markdown cell tagged ``answer`` (the templates draw it in a box); its
+  Markdown is also collected for the answers page (``metadata.report``);
+- the parameters cell and papermill's injected-parameters cell dropped:
+  the values each part ran with are listed under "Reproducibility";
 - stderr (warnings, progress bars), widget views, bare matplotlib reprs
   (``<Figure size ...>``, ``[<matplotlib.lines.Line2D ...>]``) and repeated
   copies of one figure removed from the outputs.
-The appendix comes last; the title page is drawn by the templates from
-``metadata.report``.
+The appendix and the Reproducibility section come last; the title page and
+the answers page are drawn by the templates from ``metadata.report``.
 """
 
 import datetime
@@ -25,24 +30,19 @@ from .title import part_label
 from .values import shown
 
 CHATTER = re.compile(r"^\s*(\[?<(matplotlib|mpl_toolkits|Figure|Axes)[^\n]*>\]?|Text\(.*\))\s*$", re.S)
+ANSWER_TAG = "answer"
+REPRODUCIBILITY_HEADING = "Reproducibility"
 
 
-def page_break():
-    """A raw cell that starts a new page in the PDF (ignored by HTML)."""
-    return nbformat.v4.new_raw_cell("\\clearpage", metadata={"raw_mimetype": "text/latex"})
+def label(name):
+    """The LaTeX label of a section of the report (``report-1a``, ``report-appendix``)."""
+    return f"report-{name}"
 
 
-def parameters_source(params, values):
-    """The parameters cell as it ran: one annotated line per parameter,
-    noting the default where the value differs."""
-    lines = []
-    for p in params:
-        v = values[p.name]
-        code = f"{p.name}: {p.annotation} = {shown(p, v)}" if p.annotation else f"{p.name} = {shown(p, v)}"
-        note = p.comment + (f" (default {shown(p, p.default)})" if v != p.default else "")
-        lines.append((code, note))
-    width = max((len(c) for c, _ in lines), default=0)
-    return "\n".join(f"{c:<{width}}  # {n}" if n else c for c, n in lines)
+def page_break(name):
+    """A raw cell that starts a new page in the PDF and labels it (ignored by HTML)."""
+    source = f"\\clearpage\\phantomsection\\label{{{label(name)}}}"
+    return nbformat.v4.new_raw_cell(source, metadata={"raw_mimetype": "text/latex"})
 
 
 def clean_outputs(outputs):
@@ -77,6 +77,16 @@ def anchor(heading):
     return re.sub(r"[`*$]", "", heading).strip().replace(" ", "-")
 
 
+def answer_markdown(nb):
+    """The Markdown output of the cell tagged ``answer``, or None."""
+    for cell in nb.cells:
+        if cell.cell_type == "code" and ANSWER_TAG in cell.metadata.get("tags", []):
+            texts = [out.data["text/markdown"] for out in cell.get("outputs", [])
+                     if "text/markdown" in out.get("data", {})]
+            return "\n\n".join(t.strip() for t in texts) or None
+    return None
+
+
 def ran_with(nb, where):
     """([Param], {name: value}): what the parameters cell of executed notebook
     ``nb`` declares, and the values it ran with (papermill's record)."""
@@ -98,12 +108,58 @@ def computed_at(nb):
 
 
 def part_row(path, nb, params, values):
-    """The title page's row for one part."""
+    """The answers page's and the Reproducibility table's row for one part."""
     heading = part_heading(nb) or path.stem
-    return {"part": part_label(path.stem), "heading": heading, "anchor": anchor(heading),
-            "computed": computed_at(nb),
+    part = part_label(path.stem)
+    return {"part": part, "heading": heading, "anchor": anchor(heading), "label": label(part),
+            "computed": computed_at(nb), "answer": answer_markdown(nb),
             "values": [{"name": p.name, "value": shown(p, values[p.name]), "default": shown(p, p.default),
                         "changed": values[p.name] != p.default} for p in params]}
+
+
+def part_cells(nb, row):
+    """The cells of one part: heading, boxed answer, the work (see the module docstring)."""
+    cells, heading_done = [], False
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags or "parameters" in tags or ANSWER_TAG in tags:
+            continue
+        if cell.cell_type == "code":
+            cell.outputs = clean_outputs(cell.outputs)
+        cell.metadata = {"tags": tags} if tags else {}
+        if not heading_done and cell.cell_type == "markdown":
+            heading_done = True
+            first, _, rest = cell.source.strip().partition("\n")
+            cells.append(nbformat.v4.new_markdown_cell(first))
+            if row["answer"]:
+                cells.append(nbformat.v4.new_markdown_cell(row["answer"], metadata={"tags": [ANSWER_TAG]}))
+            if rest.strip():
+                cell.source = rest.strip()
+                cells.append(cell)
+            continue
+        cells.append(cell)
+    return cells
+
+
+def _values_text(row):
+    """``d0=300, d1=200``: bold where a value differs from the default, which follows."""
+    shown_values = [f"**`{v['name']}={v['value']}`** (default `{v['default']}`)" if v["changed"]
+                    else f"`{v['name']}={v['value']}`" for v in row["values"]]
+    return ", ".join(shown_values) or "(none)"
+
+
+def reproducibility_cell(info):
+    """The Reproducibility section: how each part ran, where, with what."""
+    facts = info.get("provenance", {})
+    table = ["| Part | Parameters | Computed |", "|:--|:----------|:--|"]
+    table += [f"| {r['part']} | {_values_text(r)} | {r['computed']} |" for r in info["parts"]]
+    lines = [f"# {REPRODUCIBILITY_HEADING}", "",
+             "Every number in this report was computed by the notebooks with these "
+             "parameters (values in bold differ from the notebook's default, which follows "
+             "in parentheses). `./build_report.sh` rebuilds the report; "
+             "`./build_report.sh -p NAME VALUE` changes a parameter.", "", *table, ""]
+    lines += [f"- **{k}**: {v}" for k, v in facts.items()]
+    return nbformat.v4.new_markdown_cell("\n".join(lines))
 
 
 def merge(executed, info):
@@ -120,20 +176,17 @@ def merge(executed, info):
         if part_heading(nb) is None:
             problems.append(f"{path.name} does not start with a Markdown cell '# Part ...: title'")
         params, values = ran_with(nb, path.name)
-        info["parts"].append(part_row(path, nb, params, values))
-        cells.append(page_break())
-        for cell in nb.cells:
-            tags = cell.metadata.get("tags", [])
-            if "injected-parameters" in tags:
-                continue
-            if "parameters" in tags:
-                cell.source = parameters_source(params, values)
-            if cell.cell_type == "code":
-                cell.outputs = clean_outputs(cell.outputs)
-            cell.metadata = {"tags": tags} if tags else {}
-            cells.append(cell)
-    info["appendix"] = {"heading": APPENDIX_HEADING.replace("`", ""), "anchor": anchor(APPENDIX_HEADING)}
-    cells = [*cells, page_break(), *appendix_cells()]
+        row = part_row(path, nb, params, values)
+        if row["answer"] is None:
+            problems.append(f"{path.name} has no code cell tagged '{ANSWER_TAG}' with a Markdown output")
+        info["parts"].append(row)
+        cells += [page_break(row["part"]), *part_cells(nb, row)]
+    info["appendix"] = {"heading": APPENDIX_HEADING.replace("`", ""), "anchor": anchor(APPENDIX_HEADING),
+                        "label": label("appendix")}
+    info["reproducibility"] = {"heading": REPRODUCIBILITY_HEADING, "anchor": anchor(REPRODUCIBILITY_HEADING),
+                               "label": label("reproducibility")}
+    cells += [page_break("appendix"), *appendix_cells(),
+              page_break("reproducibility"), reproducibility_cell(info)]
     for i, cell in enumerate(cells):    # ids must be unique; the parts reuse theirs
         cell.id = f"cell-{i}"
     merged = nbformat.v4.new_notebook(cells=cells, metadata=metadata)

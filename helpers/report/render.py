@@ -91,7 +91,8 @@ def write_html(nb, dest, notebooks_dir):
 
 
 def write_pdf(nb, dest, notebooks_dir, log_path):
-    """``dest`` from notebook ``nb`` with the report template.
+    """``dest`` from notebook ``nb`` with the report template; returns
+    {label: page} for the LaTeX labels of the document.
 
     Relative image paths resolve against ``notebooks_dir``.  On failure the
     LaTeX log goes to ``log_path`` and RenderFailed says so.
@@ -101,7 +102,19 @@ def write_pdf(nb, dest, notebooks_dir, log_path):
     from nbconvert.exporters.pdf import LatexFailed
     from nbconvert.utils.pandoc import PandocMissing
 
-    exporter = PDFExporter(
+    class LabelledPDF(PDFExporter):
+        """nbconvert's PDF exporter that keeps the page of every LaTeX label
+        (read from the .aux file of the last XeLaTeX pass)."""
+        labels = {}
+
+        def run_latex(self, filename, raise_on_failure=LatexFailed):
+            ok = super().run_latex(filename, raise_on_failure)
+            aux = Path(filename).with_suffix(".aux")
+            if aux.exists():
+                self.labels = read_labels(aux.read_text(encoding="utf-8", errors="replace"))
+            return ok
+
+    exporter = LabelledPDF(
         template_file="homework.tex.j2", extra_template_paths=[str(TEMPLATES)],
         raw_mimetypes=["text/latex"],       # keep the page-break cells (default: none)
         exclude_input_prompt=True, exclude_output_prompt=True)
@@ -119,6 +132,16 @@ def write_pdf(nb, dest, notebooks_dir, log_path):
             raise
         raise RenderFailed(f"could not run the PDF tools ({e}); {TEX_HINT}") from None
     write_atomic(dest, pdf)
+    return exporter.labels
+
+
+LABEL = re.compile(r"\\newlabel\{([^}]*)\}\{\{[^}]*\}\{(\d+)\}")
+
+
+def read_labels(aux):
+    """{label: page} from the text of a LaTeX .aux file (pages as printed,
+    which are the PDF's 1-based page numbers: the report never resets them)."""
+    return {name: int(page) for name, page in LABEL.findall(aux)}
 
 
 def _resources(notebooks_dir):

@@ -1,9 +1,9 @@
 """The render stage: the report from the executed notebooks.
 
 Reads only ``OUT/notebooks`` (through ``merge``), report.toml (through
-``title``) and the templates; writes report.ipynb, report.html and
-report.pdf, and skips all of it when none of those inputs changed since the
-last complete render (``OUT/report.key``).
+``title``) and the templates; writes report.ipynb, report.html, report.pdf
+and the PDF's page map pages.json, and skips all of it when none of those
+inputs changed since the last complete render (``OUT/report.key``).
 """
 
 import json
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import cache, render
+from . import cache, pages, render
 from .cli import FAILED, NO_PDF, OK
 from .merge import merge
 from .title import NO_NAME, title_info
@@ -33,12 +33,15 @@ def render_report(args, executed, config, environment, start):
     """Merge ``executed`` and write report.ipynb, .html and (unless --no-pdf) .pdf;
     ``environment`` is ``cache.environment_digest()``."""
     out = Path(args.out)
-    info = title_info(config, args.name)
+    info = title_info(config, args.name, folder=Path(args.notebooks))
     key = render_key(executed, info, args.no_pdf, environment)
     outputs = [out / "report.html"] + ([] if args.no_pdf else [out / "report.pdf"])
     key_file = out / RENDER_KEY
     if key_file.exists() and key_file.read_text() == key and all(p.exists() for p in outputs):
         print(f"==> The report is up to date: {outputs[-1]} ({time.monotonic() - start:.0f} s)", flush=True)
+        page_map = None if args.no_pdf else pages.read_pages(out)
+        if page_map:
+            print(f"==> {pages.gradescope_line(page_map)}", flush=True)
         return OK
     key_file.unlink(missing_ok=True)
     missing = [] if args.no_pdf else render.missing_tex()
@@ -59,12 +62,15 @@ def render_report(args, executed, config, environment, start):
             return NO_PDF
         print("==> Rendering the PDF with XeLaTeX", flush=True)
         try:
-            render.write_pdf(merged, out / "report.pdf", notebooks, out / "latex.log")
+            labels = render.write_pdf(merged, out / "report.pdf", notebooks, out / "latex.log")
         except render.RenderFailed as e:
             print(f"error: {e}\nThe previous {out}/report.pdf was left as it was.", file=sys.stderr)
             return FAILED
         (out / "latex.log").unlink(missing_ok=True)     # a log of an earlier failure
-        print(f"==> Wrote {out}/report.pdf", flush=True)
+        page_map = pages.page_map(labels, [row["part"] for row in info["parts"]])
+        pages.write_pages(out, page_map, render.write_atomic)
+        print(f"==> Wrote {out}/report.pdf and {out}/{pages.PAGES_FILE}", flush=True)
+        print(f"==> {pages.gradescope_line(page_map)}", flush=True)
     render.write_atomic(key_file, key)
     print(f"==> Done in {time.monotonic() - start:.0f} s", flush=True)
     return OK

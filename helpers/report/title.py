@@ -1,13 +1,16 @@
-"""The title page's data: assignment, course, student, date, and per part
-its parameters and when it was computed.  Settings come from report.toml;
-``--name`` wins over its ``name``.  The templates (templates/) lay it out,
-for the HTML and the PDF alike.
+"""The report's front matter data: assignment, course, student and date for
+the title page, per part its answer, parameters and when it was computed,
+and the build's provenance.  Settings come from report.toml; ``--name`` wins
+over its ``name``.  The templates (templates/) lay out the title and answers
+pages, for the HTML and the PDF alike.
 """
 
 import datetime
 import os
 import re
 from pathlib import Path
+
+from .provenance import provenance
 
 DEFAULTS = {
     "name": "",
@@ -16,7 +19,6 @@ DEFAULTS = {
     "date": "",
 }
 NO_NAME = "(name not set: see report.toml)"
-CHANGED_NOTE = "Values in bold differ from the notebook's default, which follows in parentheses."
 
 
 class ConfigError(ValueError):
@@ -72,17 +74,19 @@ def part_label(stem):
     return stem.split("_", 1)[0]
 
 
-def title_info(config, name):
-    """Everything the title page shows, stored in the merged notebook's
-    metadata as ``report``, where the HTML and LaTeX templates read it.
-    ``parts`` (one row per part: label, heading, when it was computed and
-    its parameter values) is filled in by ``merge``."""
+def title_info(config, name, folder=None):
+    """Everything the title and answers pages show, stored in the merged
+    notebook's metadata as ``report``, where the HTML and LaTeX templates
+    read it.  ``parts`` (one row per part: label, heading, answer, when it
+    was computed and its parameter values) is filled in by ``merge``;
+    ``provenance`` (commit, machine, versions) is read when ``folder`` (a
+    folder of the checkout) is given."""
     return {
         "assignment": config["assignment"],
         "course": config["course"],
         "student": name or config["name"] or NO_NAME,
         "date": config["date"] or today(),
-        "changed_note": CHANGED_NOTE,
         "parts": [],
         "appendix": {},
+        "provenance": provenance(folder) if folder is not None else {},
     }

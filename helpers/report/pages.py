@@ -1,0 +1,48 @@
+"""The Gradescope page map: which pages of report.pdf hold each part.
+
+Read back from the LaTeX labels that ``merge`` puts at the start of every
+part (``report-1a``, ...), of the appendix and of the Reproducibility
+section, and from ``report-end`` on the last page (the LaTeX template), so
+the numbers are the PDF's own 1-based page numbers, never estimates.
+"""
+
+import json
+
+from .merge import label
+
+PAGES_FILE = "pages.json"       # in OUT, beside report.pdf
+
+
+def page_map(labels, parts):
+    """{"1a": [4, 5], ..., "appendix": [...]}: every page of each part and of
+    the appendix, from ``labels`` ({label: page}, ``render.write_pdf``) and
+    ``parts`` (the part labels in report order).  A section ends on the page
+    before the next one starts; the Reproducibility section (last) is left out."""
+    names = [*parts, "appendix", "reproducibility"]
+    missing = [label(n) for n in names if label(n) not in labels] + \
+              ([] if "report-end" in labels else ["report-end"])
+    if missing:
+        raise ValueError(f"the PDF lacks the page labels {', '.join(missing)}")
+    starts = [labels[label(n)] for n in names] + [labels["report-end"] + 1]
+    return {n: list(range(starts[k], max(starts[k], starts[k + 1] - 1) + 1))
+            for k, n in enumerate(names[:-1])}
+
+
+def gradescope_line(pages):
+    """'Gradescope pages: 1a 4-5, 1b 6, ...' from a page map."""
+    def span(p):
+        return f"{p[0]}" if len(p) == 1 else f"{p[0]}-{p[-1]}"
+    return "Gradescope pages: " + ", ".join(f"{name} {span(p)}" for name, p in pages.items())
+
+
+def write_pages(out, pages, write):
+    """Store the page map as OUT/pages.json with ``write(dest, text)``."""
+    write(out / PAGES_FILE, json.dumps(pages, indent=1) + "\n")
+
+
+def read_pages(out):
+    """The page map of the last PDF (OUT/pages.json), or None."""
+    try:
+        return json.loads((out / PAGES_FILE).read_text())
+    except (OSError, ValueError):
+        return None

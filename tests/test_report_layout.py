@@ -1,0 +1,215 @@
+"""build/report.pdf as a grader uses it: the answers page, one part per
+page range as build/pages.json says (the Gradescope page map), the live
+source of the functions inside their parts, and the boxed answers.
+
+Needs the report (./build_report.sh) and poppler's pdftotext and pdfinfo;
+skipped without them, except under CI=true, where a skip would hide a
+broken report."""
+
+import inspect
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import helpers
+from helpers import heron
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = ROOT / "build"
+PDF, PAGES, MERGED = BUILD / "report.pdf", BUILD / "pages.json", BUILD / "report.ipynb"
+PARTS = ["1a", "1b", "1c", "1d", "1e", "1f", "2a", "2b", "2c"]
+MAX_PAGES, MAX_APPENDIX_PAGES = 40, 10
+# The functions each part shows with show_source (cells tagged hide-input).
+LISTINGS = {"1c": [helpers.f_and_grad_forward],
+            "1d": [helpers.f_and_grad_reverse, helpers.f_and_grad_reverse_fused],
+            "2a": [helpers.heron_sqrt],
+            "2b": [helpers.heron_sqrt_forward, heron._step],
+            "2c": [helpers.heron_sqrt_reverse]}
+# What pdftotext gives for typeset characters, back to what the sources say.
+TYPESET = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"',
+                         "\ufb01": "fi", "\ufb02": "fl", "\ufb00": "ff"})
+
+
+def _need(why):
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{why} (under CI=true this test must run)")
+    pytest.skip(why)
+
+
+def flat(text):
+    """``text`` with typographic quotes and ligatures undone and every run of
+    whitespace (line breaks of wrapped lines included) made one space."""
+    return " ".join(text.translate(TYPESET).split())
+
+
+def headings():
+    """{part: heading}: the first line of each notebook's first Markdown cell, without '# '."""
+    found = {}
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(str(path), as_version=4)
+        first = next(c for c in nb.cells if c.cell_type == "markdown")
+        found[path.stem.split("_")[0]] = first.source.strip().splitlines()[0].lstrip("#").strip()
+    return found
+
+
+@pytest.fixture(scope="module")
+def built():
+    for path in (PDF, PAGES, MERGED):
+        if not path.exists():
+            _need(f"{path} not built: run ./build_report.sh first")
+    for tool in ("pdftotext", "pdfinfo"):
+        if not shutil.which(tool):
+            _need(f"{tool} is not installed (Debian: apt-get install poppler-utils)")
+
+
+@pytest.fixture(scope="module")
+def pages_json(built):
+    return json.loads(PAGES.read_text())
+
+
+@pytest.fixture(scope="module")
+def pdf_pages(built):
+    """The text of every page of the PDF (layout kept); pdf_pages[0] is page 1."""
+    info = subprocess.run(["pdfinfo", str(PDF)], capture_output=True, text=True, check=True).stdout
+    count = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+    text = subprocess.run(["pdftotext", "-layout", str(PDF), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    pages = text.split("\f")[:count]            # pdftotext ends every page with a form feed
+    assert len(pages) == count
+    return pages
+
+
+@pytest.fixture(scope="module")
+def merged(built):
+    return nbformat.read(str(MERGED), as_version=4)
+
+
+def page_text(pdf_pages, numbers):
+    """The text of the 1-based pages ``numbers``, one string."""
+    return "\n".join(pdf_pages[n - 1] for n in numbers)
+
+
+def split_parts(nb):
+    """{name: [cells]} of the merged notebook, cut at the raw cells that label
+    each section (``\\label{report-1a}``); the label cell starts its list."""
+    parts, current = {}, None
+    for cell in nb.cells:
+        m = re.search(r"\\label\{report-([\w-]+)\}", cell.source) if cell.cell_type == "raw" else None
+        if m:
+            current = parts.setdefault(m.group(1), [])
+        if current is not None:
+            current.append(cell)
+    return parts
+
+
+# --- the answers page ----------------------------------------------------------
+
+def test_answers_page_lists_every_part_with_its_first_page(pdf_pages, pages_json):
+    titles = headings()
+    assert list(titles) == PARTS
+    assert flat(pdf_pages[1]).startswith("Answers at a glance ")
+    # The answers may run on over more than one page: everything before part 1a.
+    first_part = pages_json["1a"][0]
+    assert first_part >= 3                      # after the title page and the answers page
+    answers = flat(page_text(pdf_pages, range(2, first_part)))
+    at = 0
+    for part in PARTS:
+        # The heading, in order, with "page N" beside it: after its last word,
+        # or within it where pdftotext splits a wrapped heading around it.
+        words = flat(titles[part]).split()
+        between = r"\s+(?:page\s+(\d+)\s+)?"
+        pattern = between.join(map(re.escape, words)) + r"\s+page\s+(\d+)\b"
+        m = re.compile(pattern).search(answers, at)
+        assert m, f"part {part}: {titles[part]!r} with a page number not found (in order) on the answers page"
+        shown = [int(g) for g in m.groups() if g is not None]
+        assert shown[0] == pages_json[part][0], f"part {part}: the answers page says page {shown[0]}"
+        at = m.end()
+
+
+# --- pages.json against the PDF -----------------------------------------------
+
+def test_pages_json_names_the_parts_then_the_appendix(pages_json):
+    assert list(pages_json) == [*PARTS, "appendix"]
+    for name, pages in pages_json.items():
+        assert pages and pages == list(range(pages[0], pages[-1] + 1)), f"{name}: {pages}"
+    names = list(pages_json)
+    for before, after in zip(names, names[1:]):
+        assert pages_json[after][0] == pages_json[before][-1] + 1, f"{after} does not start after {before}"
+
+
+def test_each_part_starts_its_first_page_with_its_heading(pdf_pages, pages_json):
+    titles = headings()
+    for part in PARTS:
+        first = flat(pdf_pages[pages_json[part][0] - 1])
+        assert (first + " ").startswith(flat(titles[part]) + " "), \
+            f"page {pages_json[part][0]} (part {part}) starts with {first[:80]!r}"
+        if len(pages_json[part]) > 1:           # and the next part has not started yet
+            for n in pages_json[part][1:]:
+                assert not flat(pdf_pages[n - 1]).startswith("Part "), f"page {n} of part {part}"
+
+
+def test_the_appendix_and_reproducibility_come_last(pdf_pages, pages_json):
+    appendix = pages_json["appendix"]
+    assert flat(pdf_pages[appendix[0] - 1]).startswith("Appendix:")
+    assert appendix[-1] < len(pdf_pages), "nothing follows the appendix"
+    assert flat(pdf_pages[appendix[-1]]).startswith("Reproducibility ")      # the page after it
+
+
+def test_the_report_stays_short(pdf_pages, pages_json):
+    sizes = ", ".join(f"{name} {len(pages)}" for name, pages in pages_json.items())
+    assert len(pdf_pages) <= MAX_PAGES, f"the PDF has {len(pdf_pages)} pages (pages per section: {sizes})"
+    assert len(pages_json["appendix"]) <= MAX_APPENDIX_PAGES, f"the appendix has {len(pages_json['appendix'])} pages"
+
+
+# --- the code shown is the live source ------------------------------------------
+
+def test_listings_in_the_notebook_are_the_live_source(merged):
+    parts = split_parts(merged)
+    assert list(parts) == [*PARTS, "appendix", "reproducibility"]
+    for part, functions in LISTINGS.items():
+        # IPython stores a repr without its final newline.
+        shown = [out.data["text/plain"].rstrip("\n") for cell in parts[part] if cell.cell_type == "code"
+                 for out in cell.outputs if "text/plain" in out.get("data", {})]
+        for fn in functions:
+            source = inspect.getsource(fn).rstrip("\n")
+            assert source in shown, f"part {part} does not show the source of {fn.__name__}"
+
+
+def test_listings_in_the_pdf_show_the_code_not_the_call(pdf_pages, pages_json):
+    text = "\n".join(pdf_pages)
+    assert "show_source(" not in text
+    for part, functions in LISTINGS.items():
+        part_text = flat(page_text(pdf_pages, pages_json[part]))
+        for fn in functions:
+            def_line = inspect.getsource(fn).splitlines()[0]
+            assert flat(def_line) in part_text, f"{def_line!r} not on the pages of part {part}"
+
+
+# --- the boxed answers ------------------------------------------------------------
+
+def test_each_part_opens_with_its_boxed_answer(merged):
+    parts = split_parts(merged)
+    rows = merged.metadata["report"]["parts"]
+    titles = headings()
+    assert [r["part"] for r in rows] == PARTS
+    for row in rows:
+        cells = parts[row["part"]]
+        heading, answer = cells[1], cells[2]
+        assert (heading.cell_type, heading.source) == ("markdown", f"# {titles[row['part']]}")
+        assert answer.cell_type == "markdown" and answer.metadata.get("tags") == ["answer"], row["part"]
+        assert row["answer"] and answer.source == row["answer"], row["part"]
+    assert sum("answer" in c.metadata.get("tags", []) for c in merged.cells) == len(PARTS)
+
+
+def test_no_parameters_cell_is_left(merged):
+    for cell in merged.cells:
+        tags = cell.metadata.get("tags", [])
+        assert not {"parameters", "injected-parameters"} & set(tags), cell.source[:80]
+        if cell.cell_type == "code":
+            assert "answer" not in tags, cell.source[:80]
