@@ -40,7 +40,9 @@ class Listing:
         return self.source
 
     def _repr_html_(self):
-        code = highlight(self.source, PythonLexer(), HtmlFormatter(cssclass="highlight"))
+        code = highlight(self.source, PythonLexer(), HtmlFormatter(
+            cssclass="highlight", prestyles="font-family: var(--jp-code-font-family, monospace); "
+                                            "font-size: var(--jp-code-font-size, 13px); line-height: 1.3"))
         return f'<div class="listing"><div class="listing-where">{self.where}</div>{code}</div>'
 
     def _repr_latex_(self):

@@ -151,7 +151,7 @@ def _values_text(row):
 def reproducibility_cell(info):
     """The Reproducibility section: how each part ran, where, with what."""
     facts = info.get("provenance", {})
-    table = ["| Part | Parameters | Computed |", "|:--|:----------|:--|"]
+    table = ["| Part | Parameters | Computed |", "|:-|:------------|:-----|"]
     table += [f"| {r['part']} | {_values_text(r)} | {r['computed']} |" for r in info["parts"]]
     lines = [f"# {REPRODUCIBILITY_HEADING}", "",
              "Every number in this report was computed by the notebooks with these "
