@@ -105,17 +105,22 @@ def blas_threads(n):
         set_(before)
 
 
-def machine_info(device="cpu"):
-    """What the timings ran on: CPU model, cores, each library's BLAS and its
-    threads, versions, thread variables and (for CUDA) the GPU.  A flat dict."""
-    import torch
+def cpu_model():
+    """The processor's model name (from /proc/cpuinfo where there is one)."""
     cpu = platform.processor() or platform.machine()
     if os.path.exists("/proc/cpuinfo"):
         with open("/proc/cpuinfo") as fh:
             cpu = next((ln.split(":", 1)[1].strip() for ln in fh
                         if ln.startswith("model name")), cpu)
+    return cpu
+
+
+def machine_info(device="cpu"):
+    """What the timings ran on: CPU model, cores, each library's BLAS and its
+    threads, versions, thread variables and (for CUDA) the GPU.  A flat dict."""
+    import torch
     blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-    info = {"cpu": cpu, "logical_cores": os.cpu_count(),
+    info = {"cpu": cpu_model(), "logical_cores": os.cpu_count(),
             "cores_usable": len(os.sched_getaffinity(0)),
             "numpy": f"{np.__version__} ({blas.get('name')} {blas.get('version')})",
             "numpy_blas_threads": _openblas() and _openblas()[0](),

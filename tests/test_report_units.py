@@ -66,7 +66,7 @@ def test_gradescope_line_gives_single_pages_and_ranges():
 def test_pages_file_round_trip(tmp_path):
     assert read_pages(tmp_path) is None                           # no PDF built yet
     pages = {"1a": [4, 5], "appendix": [6]}
-    write_pages(tmp_path, pages, lambda dest, text: dest.write_text(text))
+    write_pages(tmp_path, pages)
     assert json.loads((tmp_path / PAGES_FILE).read_text()) == pages
     assert read_pages(tmp_path) == pages
     (tmp_path / PAGES_FILE).write_text("{not json")

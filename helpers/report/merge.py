@@ -107,11 +107,16 @@ def computed_at(nb):
     return f"{t:%Y-%m-%d %H:%M} UTC"
 
 
+def section(heading, name):
+    """How the templates link to a section: its heading, its HTML anchor and
+    its LaTeX label."""
+    return {"heading": heading, "anchor": anchor(heading), "label": label(name)}
+
+
 def part_row(path, nb, params, values):
     """The answers page's and the Reproducibility table's row for one part."""
-    heading = part_heading(nb) or path.stem
     part = part_label(path.stem)
-    return {"part": part, "heading": heading, "anchor": anchor(heading), "label": label(part),
+    return {"part": part, **section(part_heading(nb) or path.stem, part),
             "computed": computed_at(nb), "answer": answer_markdown(nb),
             "values": [{"name": p.name, "value": shown(p, values[p.name]), "default": shown(p, p.default),
                         "changed": values[p.name] != p.default} for p in params]}
@@ -181,10 +186,8 @@ def merge(executed, info):
             problems.append(f"{path.name} has no code cell tagged '{ANSWER_TAG}' with a Markdown output")
         info["parts"].append(row)
         cells += [page_break(row["part"]), *part_cells(nb, row)]
-    info["appendix"] = {"heading": APPENDIX_HEADING.replace("`", ""), "anchor": anchor(APPENDIX_HEADING),
-                        "label": label("appendix")}
-    info["reproducibility"] = {"heading": REPRODUCIBILITY_HEADING, "anchor": anchor(REPRODUCIBILITY_HEADING),
-                               "label": label("reproducibility")}
+    info["appendix"] = section(APPENDIX_HEADING, "appendix")
+    info["reproducibility"] = section(REPRODUCIBILITY_HEADING, "reproducibility")
     cells += [page_break("appendix"), *appendix_cells(),
               page_break("reproducibility"), reproducibility_cell(info)]
     for i, cell in enumerate(cells):    # ids must be unique; the parts reuse theirs

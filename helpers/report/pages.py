@@ -9,6 +9,7 @@ the numbers are the PDF's own 1-based page numbers, never estimates.
 import json
 
 from .merge import label
+from .render import write_atomic
 
 PAGES_FILE = "pages.json"       # in OUT, beside report.pdf
 
@@ -35,9 +36,9 @@ def gradescope_line(pages):
     return "Gradescope pages: " + ", ".join(f"{name} {span(p)}" for name, p in pages.items())
 
 
-def write_pages(out, pages, write):
-    """Store the page map as OUT/pages.json with ``write(dest, text)``."""
-    write(out / PAGES_FILE, json.dumps(pages, indent=1) + "\n")
+def write_pages(out, pages):
+    """Store the page map as OUT/pages.json (atomically, as every report file)."""
+    write_atomic(out / PAGES_FILE, json.dumps(pages, indent=1) + "\n")
 
 
 def read_pages(out):

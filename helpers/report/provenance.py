@@ -1,11 +1,14 @@
 """Where and with what the report was built, for its Reproducibility section:
 the commit, the machine and the versions of the packages the numbers come
-from.  Cheap to collect (no package is imported), so every build can."""
+from.  Cheap to collect (versions are read from the installed metadata,
+not by importing the packages), so every build can."""
 
 import os
 import platform
 import subprocess
 from importlib import metadata
+
+from ..machine import cpu_model
 
 PACKAGES = ("numpy", "torch", "mpmath", "matplotlib", "papermill", "nbconvert")
 
@@ -24,17 +27,6 @@ def commit(folder):
     return f"{head} + uncommitted changes" if dirty else head
 
 
-def cpu():
-    """The processor's model name and its number of logical cores."""
-    name = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as fh:
-            name = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), name)
-    except OSError:
-        pass
-    return f"{name}, {os.cpu_count()} logical cores"
-
-
 def versions():
     """'numpy 2.4.6, torch 2.13.0+cpu, ...' for PACKAGES (those installed)."""
     found = []
@@ -48,6 +40,6 @@ def versions():
 
 def provenance(folder):
     """{fact: text} for the Reproducibility section; ``folder`` is in the checkout."""
-    return {"commit": commit(folder), "machine": cpu(),
+    return {"commit": commit(folder), "machine": f"{cpu_model()}, {os.cpu_count()} logical cores",
             "system": f"{platform.system()} {platform.release()}",
             "Python": platform.python_version(), "packages": versions()}

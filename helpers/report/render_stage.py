@@ -68,7 +68,7 @@ def render_report(args, executed, config, environment, start):
             return FAILED
         (out / "latex.log").unlink(missing_ok=True)     # a log of an earlier failure
         page_map = pages.page_map(labels, [row["part"] for row in info["parts"]])
-        pages.write_pages(out, page_map, render.write_atomic)
+        pages.write_pages(out, page_map)
         print(f"==> Wrote {out}/report.pdf and {out}/{pages.PAGES_FILE}", flush=True)
         print(f"==> {pages.gradescope_line(page_map)}", flush=True)
     render.write_atomic(key_file, key)
