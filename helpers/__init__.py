@@ -7,10 +7,11 @@ Problem 1, f(x) = sum(sigmoid(B sigmoid(A x))):
     forward_mode     part 1c: forward-mode gradient
     reverse_mode     part 1d: reverse-mode gradient (plain and B-fused)
     complexity       part 1e: exact operation counts and memory
+    methods          parts 1e/1f: the timed methods, one record each
     scaling          part 1e: the counts against the clock
     timing_study     part 1f: the timing study at d = 8000 and its targets
     timing, machine  stopwatch, memory meter, machine description
-    timing_plots     part 1e/1f figures
+    timing_plots     parts 1e/1f figures
     bench            python -m helpers.bench: the targets from one run
 Problem 2, Heron's square root:
     heron            value, forward- and reverse-mode derivatives

@@ -18,6 +18,7 @@ scaling.py checks these counts against the clock and the memory against
 tracemalloc.
 """
 
+from ._checks import check_count
 from .model import check_sizes
 
 
@@ -28,7 +29,7 @@ def _row(step, formula, madds=0, elementwise=0, sigmoids=0):
 
 def evaluation_steps(d0, d1, d2):
     """Rows for evaluating f itself; both modes start with these."""
-    check_sizes(d0, d1, d2)
+    d0, d1, d2 = check_sizes(d0, d1, d2)
     return [_row("y1 = A x", "d1 d0", madds=d1 * d0),
             _row("y2 = sigma(y1), s2 = sigma'(y1)", "d1 sigmoids", sigmoids=d1),
             _row("y3 = B y2", "d2 d1", madds=d2 * d1),
@@ -73,39 +74,10 @@ def extra_memory(d0, d1, d2, *, chunk_size=None, block_rows=64):
     reverse: the same six vectors, the adjoints ybar4..ybar1 and xbar.
     fused: y1, y2, s2, ybar2, ybar1, xbar and one block of y3, y4, s4.
     """
-    check_sizes(d0, d1, d2)
-    c = d0 if chunk_size is None else min(chunk_size, d0)
+    d0, d1, d2 = check_sizes(d0, d1, d2)
+    c = d0 if chunk_size is None else min(check_count("chunk_size", chunk_size), d0)
+    block_rows = check_count("block_rows", block_rows)
     vectors = 3 * d1 + 3 * d2 + d0
     return {"forward": (d1 + d2) * c + vectors,
             "reverse": vectors + 2 * d1 + 2 * d2,
             "fused": 5 * d1 + d0 + 3 * min(block_rows, d2)}
-
-
-def full_jacobian_madds(d0, d1, d2):
-    """Multiply-adds for the whole (d2, d0) Jacobian of the vector-valued
-    F(x) = sigma(B sigma(A x)) (no final sum), after the evaluation.
-
-    'forward' / 'reverse': what a general AD tool does, one tangent sweep
-        per input direction or one adjoint sweep per output, each sweep a
-        dense matrix-vector product through A and through B, d1 (d0 + d2)
-        madds: d0 d1 (d0 + d2) and d2 d1 (d0 + d2).  The ratio is d0 / d2:
-        forward mode wins with fewer inputs than outputs.
-    'structured': this chain with its structure used, as our code does: a
-        seed that is the identity costs nothing (T1 = A, ybar3 = diag(s4))
-        and diagonal Jacobians are scalings, so either mode is one GEMM,
-        d0 d1 d2 (each of the d2 d0 entries is a length-d1 dot product).
-    """
-    check_sizes(d0, d1, d2)
-    sweep = d1 * (d0 + d2)
-    return {"forward": d0 * sweep, "reverse": d2 * sweep, "structured": d0 * d1 * d2}
-
-
-def count_table(d0, d1, d2):
-    """Both modes' step rows at one size, each tagged with its mode, and a
-    'total' row per mode; ready for a Markdown table."""
-    out = []
-    for mode, rows in (("forward", forward_steps(d0, d1, d2)),
-                       ("reverse", reverse_steps(d0, d1, d2))):
-        out += [{"mode": mode, **r} for r in rows]
-        out.append({"mode": mode, "step": "total", "formula": "", **totals(rows)})
-    return out

@@ -14,6 +14,7 @@ applied as row scalings, never formed.
 """
 
 from ._arrays import array_module
+from ._checks import check_count
 from .model import check_inputs, sigmoid_and_slope
 
 
@@ -24,16 +25,13 @@ def f_and_grad_forward(x, A, B, *, chunk_size=None):
     one float dtype.  Returns (f: scalar, grad: (d0,)) of the same kind.
 
     chunk_size: push the tangents of ``chunk_size`` input directions at a
-        time (columns of T_k); None means all d0 at once.
+        time (columns of T_k); an integer >= 1, or None for all d0 at once.
     Cost: d0 d1 d2 multiply-adds (the GEMM B T2) + O(d1 d0 + d2 d0).
     Extra memory: T2 and T3, (d1 + d2) * min(chunk_size, d0) numbers.
     """
     check_inputs(x, A, B)
     d0 = x.shape[0]
-    if chunk_size is None:
-        chunk_size = d0
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive integer or None, got {chunk_size!r}")
+    chunk_size = d0 if chunk_size is None else check_count("chunk_size", chunk_size)
     xp = array_module(x)
 
     y1 = A @ x

@@ -22,13 +22,12 @@ import numbers
 
 import numpy as np
 
+from ._checks import check_count
+
 
 def _check(x, n_iter, tol):
     """Validate the arguments; return x as a float or a float64 array."""
-    if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)):
-        raise TypeError(f"n_iter must be an integer, got {n_iter!r}")
-    if n_iter < 0:
-        raise ValueError(f"n_iter must be >= 0, got {n_iter}")
+    check_count("n_iter", n_iter, minimum=0)
     if tol is not None:
         if isinstance(tol, bool) or not isinstance(tol, numbers.Real):
             raise TypeError(f"tol must be None or a number, got {tol!r}")

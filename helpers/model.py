@@ -11,6 +11,7 @@ Shapes used throughout the package::
 import numpy as np
 
 from ._arrays import FLOAT_DTYPES, array_module, dtype_name, is_torch
+from ._checks import check_count
 
 
 def sigmoid_and_slope(z):
@@ -77,12 +78,9 @@ def check_inputs(x, A, B):
 
 
 def check_sizes(d0, d1, d2):
-    """Raise TypeError/ValueError unless d0, d1, d2 are integers >= 1."""
-    for name, d in (("d0", d0), ("d1", d1), ("d2", d2)):
-        if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
-            raise TypeError(f"{name} must be an integer, got {d!r}")
-        if d < 1:
-            raise ValueError(f"{name} must be >= 1, got {d}")
+    """(d0, d1, d2) as Python ints; TypeError/ValueError unless each is an
+    integer >= 1 (``check_count``)."""
+    return tuple(check_count(name, d) for name, d in (("d0", d0), ("d1", d1), ("d2", d2)))
 
 
 def make_problem(d0, d1, d2, *, seed=0, dtype=np.float64):
@@ -97,7 +95,7 @@ def make_problem(d0, d1, d2, *, seed=0, dtype=np.float64):
     are drawn in float64, so the float32 problem is the float64 one rounded.
     Cost: O(d1 (d0 + d2)) random numbers.
     """
-    check_sizes(d0, d1, d2)
+    d0, d1, d2 = check_sizes(d0, d1, d2)
     dtype = np.dtype(dtype)
     if dtype.name not in FLOAT_DTYPES:
         raise TypeError(f"dtype must be float32 or float64, got {dtype}")

@@ -13,6 +13,7 @@ ybar_k is the adjoint df/dy_k.  Only vector-matrix products occur.
 """
 
 from ._arrays import array_module
+from ._checks import check_count
 from .model import check_inputs, sigmoid_and_slope
 
 
@@ -58,8 +59,7 @@ def f_and_grad_reverse_fused(x, A, B, *, block_rows=64):
         the cache (64 rows of 8000 float64 = 4 MB).
     """
     check_inputs(x, A, B)
-    if isinstance(block_rows, bool) or not isinstance(block_rows, int) or block_rows < 1:
-        raise ValueError(f"block_rows must be a positive integer, got {block_rows!r}")
+    block_rows = check_count("block_rows", block_rows)
     xp = array_module(x)
 
     y1 = A @ x

@@ -10,6 +10,7 @@ exact for all float64 purposes.
 import mpmath as mp
 import numpy as np
 
+from ._checks import check_count
 from .accuracy import correct_digits, max_rel_error
 from .model import make_problem, sigmoid
 
@@ -31,6 +32,7 @@ def mp_gradient(x, A, B, dps=50):
         e = mp.exp(-abs(t))
         return e / (1 + e) ** 2
 
+    dps = check_count("dps", dps)
     x, A, B = (np.asarray(a, dtype=np.float64) for a in (x, A, B))
     (d1, d0), d2 = A.shape, B.shape[0]
     with mp.workdps(dps):

@@ -4,20 +4,21 @@ clock (log-log sweeps and their slopes) and the memory against tracemalloc.
 
 import numpy as np
 
-from .complexity import extra_memory, forward_steps, reverse_steps, totals
-from .forward_mode import f_and_grad_forward
+from ._checks import check_count
+from .complexity import extra_memory, totals
 from .machine import blas_threads
+from .methods import METHOD, METHODS, Inputs
 from .model import make_problem
-from .reverse_mode import f_and_grad_reverse, f_and_grad_reverse_fused
 from .timing import loglog_slope, time_calls, traced_peak_bytes
+
+SWEPT = ("forward", "reverse")      # the methods the sweeps time, by name in methods.METHODS
 
 
 def sweep_plan(max_d, points=6):
     """Shapes (d0, d1, d2) to time: 'square' from max_d/5 to max_d, and 'd0',
     'd1', 'd2', each varying that size from base/8 to 2 base with the other
     two at base = max_d/2.  Geometric spacing, ``points`` sizes per sweep."""
-    if max_d < 16 or points < 2:
-        raise ValueError(f"need max_d >= 16 and points >= 2, got {max_d}, {points}")
+    max_d, points = check_count("max_d", max_d, minimum=16), check_count("points", points, minimum=2)
     geom = lambda lo, hi: sorted({round(float(v)) for v in np.geomspace(lo, hi, points)})
     base = max_d // 2
     plan = {"square": [(n, n, n) for n in geom(max_d / 5, max_d)]}
@@ -28,8 +29,8 @@ def sweep_plan(max_d, points=6):
 
 
 def sweep(shapes, *, repeats=3, seed=0, threads=1, min_sample_s=0.005):
-    """Median seconds of f_and_grad_forward and f_and_grad_reverse (NumPy,
-    float64) at each (d0, d1, d2) in ``shapes``, with NumPy's BLAS held to
+    """Median seconds of each method of SWEPT (NumPy, float64) at each
+    (d0, d1, d2) in ``shapes``, with NumPy's BLAS held to
     ``threads`` threads (None: as it is).  One thread times the work itself:
     no parallel speed-up that changes with size, no waiting for a second
     core that another job holds.  Calls shorter than min_sample_s are looped
@@ -38,14 +39,13 @@ def sweep(shapes, *, repeats=3, seed=0, threads=1, min_sample_s=0.005):
     rows = []
     for d0, d1, d2 in shapes:
         A, B, x = make_problem(d0, d1, d2, seed=seed)
+        p = Inputs(x, A, B)
         with blas_threads(threads):
-            st = time_calls({"forward": lambda: f_and_grad_forward(x, A, B),
-                             "reverse": lambda: f_and_grad_reverse(x, A, B)},
+            st = time_calls({m: (lambda m=m: METHOD[m].call(p)) for m in SWEPT},
                             repeats=repeats, warmup=1, min_sample_s=min_sample_s)
         rows.append({"d0": d0, "d1": d1, "d2": d2,
-                     **{f"{m}_s": st[m]["median_s"] for m in st},
-                     "forward_madds": totals(forward_steps(d0, d1, d2))["madds"],
-                     "reverse_madds": totals(reverse_steps(d0, d1, d2))["madds"]})
+                     **{f"{m}_s": st[m]["median_s"] for m in SWEPT},
+                     **{f"{m}_madds": totals(METHOD[m].steps(d0, d1, d2))["madds"] for m in SWEPT}})
     return rows
 
 
@@ -56,23 +56,19 @@ def sweep_slopes(rows, vary):
     n = [r["d0" if vary == "square" else vary] for r in rows]
     return {m: (loglog_slope(n, [r[f"{m}_s"] for r in rows]),
                 loglog_slope(n, [r[f"{m}_madds"] for r in rows]))
-            for m in ("forward", "reverse")}
+            for m in SWEPT}
 
 
 def measured_memory(d0, d1, d2, *, chunk_size, seed=0):
-    """Peak bytes each mode allocates (tracemalloc, after one warm call)
-    beside the prediction of extra_memory.  Returns rows {'mode',
-    'predicted_bytes', 'measured_bytes'}; float64, NumPy."""
+    """Peak bytes each method with a ``memory`` count allocates (tracemalloc,
+    after one warm call) beside the prediction of extra_memory.  Returns
+    rows {'mode', 'predicted_bytes', 'measured_bytes'}; float64, NumPy."""
     A, B, x = make_problem(d0, d1, d2, seed=seed)
-    full, chunked = (extra_memory(d0, d1, d2, chunk_size=c) for c in (None, chunk_size))
-    calls = {"forward": (full["forward"], lambda: f_and_grad_forward(x, A, B)),
-             f"forward, chunk_size={chunk_size}": (chunked["forward"], lambda:
-                 f_and_grad_forward(x, A, B, chunk_size=chunk_size)),
-             "reverse": (full["reverse"], lambda: f_and_grad_reverse(x, A, B)),
-             "reverse fused": (full["fused"], lambda: f_and_grad_reverse_fused(x, A, B))}
+    p = Inputs(x, A, B, chunk_size=check_count("chunk_size", chunk_size))
     rows = []
-    for mode, (numbers, fn) in calls.items():
-        fn()
-        rows.append({"mode": mode, "predicted_bytes": 8 * numbers,
-                     "measured_bytes": traced_peak_bytes(fn)})
+    for m in (m for m in METHODS if m.memory):
+        numbers = extra_memory(d0, d1, d2, chunk_size=chunk_size if m.chunked else None)[m.memory]
+        m.call(p)
+        rows.append({"mode": f"{m.name}, chunk_size={chunk_size}" if m.chunked else m.name,
+                     "predicted_bytes": 8 * numbers, "measured_bytes": traced_peak_bytes(lambda: m.call(p))})
     return rows

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._checks import check_count
 from .machine import background_load, cpu_seconds, peak_meter
 
 
@@ -28,8 +29,7 @@ def time_calls(fns, *, repeats=5, warmup=1, min_sample_s=0.0, device="cpu", resu
     from background_load over all the rounds.  Last return values go into
     the dict ``results`` if one is given.
     """
-    if repeats < 1 or warmup < 0:
-        raise ValueError(f"need repeats >= 1 and warmup >= 0, got {repeats}, {warmup}")
+    repeats, warmup = check_count("repeats", repeats), check_count("warmup", warmup, minimum=0)
     cuda = str(device).startswith("cuda")
     sync = __import__("torch").cuda.synchronize if cuda else (lambda: None)
     start, stop = peak_meter(device)

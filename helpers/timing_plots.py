@@ -1,16 +1,16 @@
 """Figures for parts 1e and 1f.  Drawing only: the numbers come from
-helpers.complexity and helpers.bench.  Every function returns its figure
+helpers.scaling and helpers.timing_study.  Every function returns its figure
 and never calls plt.show(); single-panel ones take ``ax=None``."""
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from .scaling import sweep_slopes
+from .methods import ROLES
+from .scaling import SWEPT, sweep_slopes
 
-COLORS = {"forward": "tab:blue", "reverse": "tab:orange"}
-ROLE_COLORS = {"ours": "tab:blue", "framework": "tab:red", "baseline": "tab:gray",
-               "bandwidth probe": "tab:green", "compute probe": "tab:purple"}
+COLORS = dict(zip(SWEPT, ("tab:blue", "tab:orange")))
+ROLE_COLORS = dict(zip(ROLES, ("tab:blue", "tab:red", "tab:gray", "tab:green", "tab:purple")))
 
 
 def _axes(ax, figsize=(7, 4)):
@@ -27,7 +27,7 @@ def plot_sweep(rows, vary, *, ax=None, legend=True):
     """Log-log median times of both modes against the varied size, with
     least-squares lines, each labelled with its fitted slope and the slope
     of the exact multiply-add counts at the same sizes.
-    rows: from helpers.complexity.sweep; vary: 'square', 'd0', 'd1' or 'd2'."""
+    rows: from helpers.scaling.sweep; vary: 'square', 'd0', 'd1' or 'd2'."""
     fig, ax = _axes(ax)
     key = "d0" if vary == "square" else vary
     n = np.array([r[key] for r in rows], dtype=float)
@@ -76,14 +76,14 @@ def plot_timings(rows, *, ax=None, title=None):
     """Horizontal bars of median seconds (log scale), whiskers from the
     fastest to the slowest call, coloured by role, each labelled with its
     time and its ratio to PyTorch autograd.
-    rows: study['rows'] from helpers.bench.timing_study."""
+    rows: study['rows'] from helpers.timing_study.timing_study."""
     fig, ax = _axes(ax)
     rows = sorted(rows, key=lambda r: r["median_s"])
     y = np.arange(len(rows))
     med = np.array([r["median_s"] for r in rows])
     err = np.array([[m - r["min_s"], r["max_s"] - m] for m, r in zip(med, rows)]).T
     ax.barh(y, med, xerr=err, capsize=2,
-            color=[ROLE_COLORS.get(r["role"], "tab:gray") for r in rows])
+            color=[ROLE_COLORS[r["role"]] for r in rows])
     for yi, r in zip(y, rows):
         ax.text(r["max_s"] * 1.2, yi, f"{r['median_s']:.3g} s, {_ratio(r['vs_autograd'])}"
                 " x autograd", va="center", fontsize="small")

@@ -12,30 +12,17 @@ import time
 
 import numpy as np
 
+from ._checks import check_count
 from .accuracy import max_rel_error
-from .complexity import forward_steps, reverse_steps, totals
-from .forward_mode import f_and_grad_forward
-from .model import f, make_problem
-from .reverse_mode import f_and_grad_reverse, f_and_grad_reverse_fused
+from .complexity import totals
 from .machine import background_load, cpu_seconds, machine_info
+from .methods import METHOD, Inputs, runnable
+from .model import make_problem
 from .timing import time_calls
-from .torch_reference import f_and_grad_torch
-
-# name: (role, bytes read in units of one d x d matrix, GEMM-like (2 d^3 flops)?)
-METHODS = {"f alone": ("baseline", 2, False), "matvec A x": ("bandwidth probe", 1, False),
-           "reverse": ("ours", 4, False), "reverse fused": ("ours", 3, False),
-           "PyTorch autograd": ("framework", 4, False), "GEMM B A": ("compute probe", 0, True),
-           "forward": ("ours", 0, True), "forward chunked": ("ours", 0, True),
-           "torch.func.jacfwd": ("framework", 0, False)}
 
 
-def _f_torch(x, A, B):
-    import torch
-    return torch.sigmoid(B @ torch.sigmoid(A @ x)).sum()
-
-
-def _methods(A, B, x, *, chunk_size, device):
-    """{name: fn} for one problem; ours in NumPy on the CPU, torch on a GPU."""
+def _inputs(A, B, x, *, chunk_size, device):
+    """Inputs for one problem: ours in NumPy on the CPU, tensors on a GPU."""
     import torch
     try:
         dev = torch.device(device)
@@ -47,59 +34,47 @@ def _methods(A, B, x, *, chunk_size, device):
     At, Bt, xt = (torch.from_numpy(a).to(device) for a in (A, B, x))   # views on the CPU
     if dev.type != "cpu":
         A, B, x = At, Bt, xt
-    jac = torch.func.jacfwd(_f_torch)
-
-    def gemm():                                  # the d x d product is dropped at once
-        B @ A
-    fns = {"f alone": lambda: f(x, A, B), "matvec A x": lambda: A @ x,
-           "reverse": lambda: f_and_grad_reverse(x, A, B),
-           "reverse fused": lambda: f_and_grad_reverse_fused(x, A, B),
-           "PyTorch autograd": lambda: f_and_grad_torch(xt, At, Bt),
-           "GEMM B A": gemm,
-           "forward": lambda: f_and_grad_forward(x, A, B),
-           "forward chunked": lambda: f_and_grad_forward(x, A, B, chunk_size=chunk_size),
-           "torch.func.jacfwd": lambda: (None, jac(xt, At, Bt))}
-    if not chunk_size:
-        del fns["forward chunked"]
-    return fns
+    return Inputs(x, A, B, chunk_size, xt, At, Bt)
 
 
 def timing_study(d=8000, *, repeats=7, slow_repeats=1, warmup_d=256, chunk_size=0,
                  seed=0, device="cpu"):
-    """Time every method of METHODS at d0 = d1 = d2 = d, float64.
+    """Time every method of ``methods.METHODS`` at d0 = d1 = d2 = d, float64.
 
-    Returns {'machine', 'params', 'rows', 'agreement', 'wall_s'}: one row per
-    method (median/min/max seconds, spread, repeats, peak extra bytes, GB/s
-    or GFLOP/s, ratios to f, to PyTorch autograd and to the GEMM) and the
-    max relative difference of each gradient from our reverse mode.
+    Returns {'machine', 'params', 'rows', 'agreement', 'wall_s',
+    'background_load'}: one row per method (median/min/max seconds, spread,
+    repeats, peak extra bytes, GB/s or GFLOP/s, ratios to f, to PyTorch
+    autograd and to the GEMM) and the max relative difference of each
+    gradient from our reverse mode.
     """
+    d, repeats, slow_repeats, warmup_d = (check_count(n, v) for n, v in (
+        ("d", d), ("repeats", repeats), ("slow_repeats", slow_repeats), ("warmup_d", warmup_d)))
+    chunk_size = check_count("chunk_size", chunk_size, minimum=0)
     t_start, cpu_start = time.perf_counter(), cpu_seconds()
-    small = _methods(*make_problem(warmup_d, warmup_d, warmup_d, seed=seed),
-                     chunk_size=chunk_size and max(1, chunk_size * warmup_d // d), device=device)
-    for fn in small.values():                  # library start-up, at a small size
-        fn()
-    A, B, x = make_problem(d, d, d, seed=seed)
-    fns, out = _methods(A, B, x, chunk_size=chunk_size, device=device), {}
-    slow = [k for k in fns if METHODS[k][2] or k == "torch.func.jacfwd"]
-    stats = time_calls({k: v for k, v in fns.items() if k not in slow},
-                       repeats=repeats, warmup=1, device=device, results=out)
-    stats.update(time_calls({k: fns[k] for k in slow}, repeats=slow_repeats, warmup=0,
-                            device=device, results=out))
+    small = _inputs(*make_problem(warmup_d, warmup_d, warmup_d, seed=seed),
+                    chunk_size=chunk_size and max(1, chunk_size * warmup_d // d), device=device)
+    for m in runnable(small):                   # library start-up, at a small size
+        m.call(small)
+    p = _inputs(*make_problem(d, d, d, seed=seed), chunk_size=chunk_size, device=device)
+    methods = sorted(runnable(p), key=lambda m: m.slow)        # the fast ones first
+    stats, out = {}, {}
+    for slow, n, warmup in ((False, repeats, 1), (True, slow_repeats, 0)):
+        stats.update(time_calls({m.name: (lambda m=m: m.call(p)) for m in methods if m.slow == slow},
+                                repeats=n, warmup=warmup, device=device, results=out))
     matrix_bytes = 8 * d * d
     rows = []
-    for name, st in stats.items():
-        role, reads, gemm_like = METHODS[name]
+    for m in methods:
+        st = stats[m.name]
         t = st["median_s"]
-        rows.append({"method": name, "role": role, **st,
-                     "calls": f"{st['repeats']} + 1" if name not in slow
-                     else f"{st['repeats']} + 1 small",
-                     "GB_per_s": reads * matrix_bytes / t / 1e9 if reads else None,
-                     "GFLOP_per_s": 2 * d**3 / t / 1e9 if gemm_like else None})
+        rows.append({"method": m.name, "role": m.role, **st,
+                     "calls": f"{st['repeats']} + 1" + (" small" if m.slow else ""),
+                     "GB_per_s": m.reads * matrix_bytes / t / 1e9 if m.reads else None,
+                     "GFLOP_per_s": m.flops * d**3 / t / 1e9 if m.flops else None})
     ref = {"vs_f": "f alone", "vs_autograd": "PyTorch autograd", "vs_gemm": "GEMM B A"}
     for r in rows:
         r.update({k: r["median_s"] / stats[v]["median_s"] for k, v in ref.items()})
-    agreement = {f"{k} vs reverse": max_rel_error(out[k][1], out["reverse"][1])
-                 for k in fns if k not in ("reverse", "f alone", "matvec A x", "GEMM B A")}
+    agreement = {f"{m.name} vs reverse": max_rel_error(out[m.name][1], out["reverse"][1])
+                 for m in methods if m.gradient and m.name != "reverse"}
     params = {"d": d, "repeats": repeats, "slow_repeats": slow_repeats, "warmup_d": warmup_d,
               "chunk_size": chunk_size, "seed": seed, "device": device, "dtype": "float64"}
     return {"machine": machine_info(device), "params": params, "rows": rows,
@@ -148,7 +123,7 @@ def mode_comparison(study):
     the gradients.  Returns a dict of floats."""
     by = {r["method"]: r for r in study["rows"]}
     d = study["params"]["d"]
-    fwd, rev = (totals(steps(d, d, d))["madds"] for steps in (forward_steps, reverse_steps))
+    fwd, rev = (totals(METHOD[k].steps(d, d, d))["madds"] for k in ("forward", "reverse"))
     gemm_rate = d**3 / by["GEMM B A"]["median_s"]           # multiply-adds per second
     matvec_rate = d**2 / by["matvec A x"]["median_s"]
     t = {k: by[k]["median_s"] for k in ("forward", "reverse", "PyTorch autograd")}

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import jupyter_server_mathjax
 import nbformat
 import pytest
 
@@ -98,9 +99,11 @@ def test_parts_accepts_ranges_and_lists_and_names_the_valid_ones():
 # --- the whole build, on two tiny notebooks --------------------------------
 
 @pytest.fixture
-def project(tmp_path, monkeypatch):
+def project(tmp_path, monkeypatch, fast_builds):
     """Two tiny notebooks (1a declares n, 2a declares k); each leaves a
-    marker file ran-<part>.txt when it runs."""
+    marker file ran-<part>.txt when it runs.  Builds run in this process
+    (``fast_builds``); build/mathjax links to the installed MathJax, which
+    the build would otherwise copy for each test."""
     nbs = tmp_path / "notebooks"
     nbs.mkdir()
     make_notebook(nbs / "1a_one.ipynb", "Part 1a: One", "n: int = 2  # steps",
@@ -108,6 +111,8 @@ def project(tmp_path, monkeypatch):
     make_notebook(nbs / "2a_two.ipynb", "Part 2a: Two", "k: int = 3  # count",
                   "open('ran-2a.txt', 'a').close()\nprint('k plus one is', k + 1)")
     (tmp_path / "report.toml").write_text('name = "Ada"\n')
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "mathjax").symlink_to(Path(jupyter_server_mathjax.__file__).parent / "static")
     monkeypatch.chdir(tmp_path)
     return nbs
 
@@ -193,24 +198,32 @@ def test_title_page_values_are_escaped_in_the_html(project, capsys):
 
 
 def test_ctrl_c_stops_at_once_and_changes_nothing(project, tmp_path):
-    make_notebook(project / "1b_slow.ipynb", "Part 1b: Slow", "", "import time\ntime.sleep(60)")
+    """A real build (kernels, papermill) interrupted while 1b sleeps in a
+    cell, after 2a has finished: nothing is written or cached, not even 2a."""
+    make_notebook(project / "1b_slow.ipynb", "Part 1b: Slow", "",
+                  "import time\nopen('ran-1b.txt', 'a').close()\ntime.sleep(60)")
     assert cli.main(["--no-pdf", "--parts", "1a"]) == 0
     before = {p: p.read_bytes() for p in Path("build").rglob("*") if p.is_file()}
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "helpers.report", "--no-pdf"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    deadline = time.monotonic() + 60                # until 1b's kernel is asleep in its cell
-    while not Path("notebooks/ran-2a.txt").exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    time.sleep(3)
+    out = ""
+    while "2a_two" not in out:                      # 2a ran to the end (1b sleeps for a minute)
+        line = proc.stdout.readline()
+        assert line, f"the build ended early: {proc.stderr.read()}"
+        out += line
+    deadline = time.monotonic() + 30                # until 1b's kernel is in its sleeping cell
+    while not Path("notebooks/ran-1b.txt").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)
     t0 = time.monotonic()
     os.killpg(proc.pid, signal.SIGINT)              # what Ctrl-C in a terminal does
-    out, err = proc.communicate(timeout=30)
+    rest, err = proc.communicate(timeout=30)
     assert time.monotonic() - t0 < 2
     assert proc.returncode == 130
     assert err.strip() == "interrupted: the previous report in build/ is unchanged"
-    assert "Traceback" not in out + err
+    assert "Traceback" not in out + rest + err
     assert not kernels_in(tmp_path)
     after = {p: p.read_bytes() for p in Path("build").rglob("*") if p.is_file()}
     assert after == before                          # report, notebooks and cache as they were

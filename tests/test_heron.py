@@ -62,17 +62,15 @@ def test_value_matches_math_sqrt():
         assert abs(heron_sqrt(x, 200) - math.sqrt(x)) <= 5e-16 * math.sqrt(x), x
 
 
-@pytest.mark.parametrize("n_steps", [0, 1, 2, 3, 5])
-@pytest.mark.parametrize("x", [0.01, 0.5, 2.0, 10.0, 1e4])
 @pytest.mark.parametrize("fun", DERIVATIVES, ids=name)
-def test_derivative_matches_complex_step(fun, x, n_steps):
-    y_ref, dy_ref = complex_step(x, n_steps)
-    y, dy = fun(x, n_steps)
-    if n_steps == 0:            # y_0 = 1 whatever x is
-        assert y == 1.0 and dy == 0.0
-        return
-    assert abs(y - y_ref) <= 1e-15 * abs(y_ref)
-    assert abs(dy - dy_ref) <= 1e-13 * abs(dy_ref)
+def test_derivative_matches_complex_step(fun):
+    for x in (0.01, 0.5, 2.0, 10.0, 1e4):
+        assert fun(x, 0) == (1.0, 0.0)            # y_0 = 1 whatever x is
+        for n_steps in (1, 2, 3, 5):
+            y_ref, dy_ref = complex_step(x, n_steps)
+            y, dy = fun(x, n_steps)
+            assert abs(y - y_ref) <= 1e-15 * abs(y_ref), (x, n_steps)
+            assert abs(dy - dy_ref) <= 1e-13 * abs(dy_ref), (x, n_steps)
 
 
 @pytest.mark.parametrize("fun", DERIVATIVES, ids=name)
@@ -123,23 +121,15 @@ def test_vectorized_equals_elementwise(fun, shape, tol):
             assert arr[idx] == s, (idx, arr[idx], s)
 
 
-@pytest.mark.parametrize("tol", [None, 1e-3])
-@pytest.mark.parametrize("x", [2.0, 7, 0.25])
 @pytest.mark.parametrize("fun", ALL, ids=name)
-def test_python_number_in_float_out(fun, x, tol):
-    out = fun(x, 20, tol=tol)
-    for value in (out if isinstance(out, tuple) else (out,)):
-        assert isinstance(value, float) and not isinstance(value, np.ndarray), type(value)
-
-
-@pytest.mark.parametrize("x, n_iter", [(1.0, 5), (2.0, 1), (4.0, 1)])
-@pytest.mark.parametrize("fun", ALL, ids=name)
-def test_python_number_in_float_out_when_stopping_at_step_one(fun, x, n_iter):
-    """With tol, a scalar that stops after its first step (x = 1 converges at
-    once; n_iter = 1 caps it) must still come back as a float."""
-    out = fun(x, n_iter, tol=1e-12)
-    for value in (out if isinstance(out, tuple) else (out,)):
-        assert isinstance(value, float) and not isinstance(value, np.ndarray), type(value)
+def test_python_number_in_float_out(fun):
+    """Also with tol when a scalar stops after its first step (x = 1
+    converges at once; n_iter = 1 caps it)."""
+    cases = [(x, 20, tol) for x in (2.0, 7, 0.25) for tol in (None, 1e-3)]
+    for x, n_iter, tol in cases + [(1.0, 5, 1e-12), (2.0, 1, 1e-12), (4.0, 1, 1e-12)]:
+        out = fun(x, n_iter, tol=tol)
+        for value in (out if isinstance(out, tuple) else (out,)):
+            assert type(value) is float, (x, n_iter, tol, type(value))
 
 
 # --------------------------------------------------------------------------
@@ -150,23 +140,23 @@ XS_ADAPTIVE = [1e-4, 0.01, 0.5, 1.0, 2.0, 10.0, 1e4, 1e6]
 
 
 @pytest.mark.parametrize("tol", [1e-3, 1e-12])
-@pytest.mark.parametrize("x", XS_ADAPTIVE)
 @pytest.mark.parametrize("fun", DERIVATIVES, ids=name)
-def test_adaptive_equals_fixed_program_with_steps_run(fun, x, tol):
+def test_adaptive_equals_fixed_program_with_steps_run(fun, tol):
     cap = 10_000
-    k = steps_taken(x, tol, cap)
-    assert k < cap
-    y, dy = fun(x, cap, tol=tol)
-    y_k, dy_k = fun(x, k)
-    assert y == y_k
-    assert abs(dy - dy_k) <= 1e-15 * abs(dy_k)
-    y_ref, dy_ref = complex_step(x, k)
-    assert abs(y - y_ref) <= 1e-15 * abs(y_ref)
-    assert abs(dy - dy_ref) <= 1e-13 * abs(dy_ref)
-    # One step more or fewer is a different program (so an off-by-one shows).
-    if tol == 1e-3 and k > 1:
-        assert complex_step(x, k - 1)[0] != y
-        assert abs(complex_step(x, k + 1)[1] - dy) > 1e-13 * abs(dy)
+    for x in XS_ADAPTIVE:
+        k = steps_taken(x, tol, cap)
+        assert k < cap
+        y, dy = fun(x, cap, tol=tol)
+        y_k, dy_k = fun(x, k)
+        assert y == y_k, x
+        assert abs(dy - dy_k) <= 1e-15 * abs(dy_k), x
+        y_ref, dy_ref = complex_step(x, k)
+        assert abs(y - y_ref) <= 1e-15 * abs(y_ref), x
+        assert abs(dy - dy_ref) <= 1e-13 * abs(dy_ref), x
+        # One step more or fewer is a different program (so an off-by-one shows).
+        if tol == 1e-3 and k > 1:
+            assert complex_step(x, k - 1)[0] != y
+            assert abs(complex_step(x, k + 1)[1] - dy) > 1e-13 * abs(dy)
 
 
 @pytest.mark.parametrize("tol", [1e-3, 1e-12])
@@ -207,51 +197,41 @@ def test_a_million_steps(fun):
 # --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "x", [0.0, -1.0, float("nan"), float("inf"), np.array([]), np.array([1.0, -2.0]), np.array([[1.0, np.nan]])],
-    ids=["zero", "negative", "nan", "inf", "empty", "array-negative", "array-nan"],
-)
-@pytest.mark.parametrize("fun", ALL, ids=name)
-def test_bad_x_raises(fun, x):
-    with pytest.raises(ValueError, match="positive and finite"):
-        fun(x, 10)
+# The three functions share one argument check: every bad value is tried on
+# heron_sqrt, then one of each kind on every function.
+
+@pytest.mark.parametrize("x, error, message", [
+    *((x, ValueError, "x must be positive and finite") for x in (
+        0.0, -1.0, float("nan"), float("inf"), np.array([]), np.array([1.0, -2.0]), np.array([[1.0, np.nan]]))),
+    (True, TypeError, "x must be a positive number or array of them, got a bool"),
+], ids=["zero", "negative", "nan", "inf", "empty", "array-negative", "array-nan", "bool"])
+def test_bad_x_raises(x, error, message):
+    with pytest.raises(error, match=message):
+        heron_sqrt(x, 10)
+
+
+@pytest.mark.parametrize("tol, error, message", [
+    (-1e-3, ValueError, "tol must be None or a finite number >= 0"),
+    (float("nan"), ValueError, "tol must be None or a finite number >= 0"),
+    (float("inf"), ValueError, "tol must be None or a finite number >= 0"),
+    ("1e-3", TypeError, "tol must be None or a number"),
+    (True, TypeError, "tol must be None or a number"),
+    ([1e-3], TypeError, "tol must be None or a number"),
+])
+def test_bad_tol_raises(tol, error, message):
+    with pytest.raises(error, match=message):
+        heron_sqrt(2.0, 10, tol=tol)
 
 
 @pytest.mark.parametrize("fun", ALL, ids=name)
-def test_bool_x_raises(fun):
-    with pytest.raises(TypeError, match="bool"):
-        fun(True, 10)
-
-
-@pytest.mark.parametrize("fun", ALL, ids=name)
-def test_negative_n_iter_raises(fun):
-    with pytest.raises(ValueError, match="n_iter must be >= 0, got -1"):
-        fun(2.0, -1)
-
-
-@pytest.mark.parametrize("n_iter", [2.5, "3", True, None])
-@pytest.mark.parametrize("fun", ALL, ids=name)
-def test_non_integer_n_iter_raises(fun, n_iter):
-    with pytest.raises(TypeError, match="n_iter must be an integer"):
-        fun(2.0, n_iter)
-
-
-@pytest.mark.parametrize("tol", [-1e-3, float("nan"), float("inf")])
-@pytest.mark.parametrize("fun", ALL, ids=name)
-def test_bad_tol_raises(fun, tol):
-    with pytest.raises(ValueError, match="tol must be None or a finite number >= 0"):
-        fun(2.0, 10, tol=tol)
-
-
-@pytest.mark.parametrize("tol", ["1e-3", True, [1e-3]])
-@pytest.mark.parametrize("fun", ALL, ids=name)
-def test_non_numeric_tol_raises(fun, tol):
-    with pytest.raises(TypeError, match="tol must be None or a number"):
-        fun(2.0, 10, tol=tol)
-
-
-@pytest.mark.parametrize("fun", ALL, ids=name)
-def test_numpy_float32_tol_accepted(fun):
-    out = fun(2.0, 50, tol=np.float32(1e-6))
+def test_every_function_checks_its_arguments(fun):
+    """n_iter goes through check_count (tested in test_checks.py)."""
+    for args, kw, error, message in [((-1.0, 10), {}, ValueError, "x must be positive"),
+                                     ((2.0, -1), {}, ValueError, "n_iter must be >= 0, got -1"),
+                                     ((2.0, 2.5), {}, TypeError, "n_iter must be an integer, got 2.5"),
+                                     ((2.0, 10), {"tol": "1e-3"}, TypeError, "tol must be None or a number")]:
+        with pytest.raises(error, match=message):
+            fun(*args, **kw)
+    out = fun(2.0, np.int64(50), tol=np.float32(1e-6))      # NumPy scalars are accepted
     value = out[0] if isinstance(out, tuple) else out
     assert abs(value - math.sqrt(2.0)) < 1e-10

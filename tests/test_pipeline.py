@@ -12,6 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from helpers.report import cli
 from helpers.report.pages import gradescope_line
 from helpers.report.params import ParamError, parse_cell, read_params
 from helpers.report.render import missing_tex
@@ -81,12 +82,12 @@ def tiny(tmp_path):
     ("tol", "2", "out of range"),
     ("flag", "maybe", "expected a bool"),
 ])
-def test_bad_parameter_fails_before_anything_runs(tiny, tmp_path, name, value, message):
+def test_bad_parameter_fails_before_anything_runs(tiny, tmp_path, capsys, name, value, message):
     out = tmp_path / "build"
-    r = report("--notebooks", tiny, "--out", out, "-p", name, value, cwd=tmp_path)
-    assert r.returncode == 2, r.stderr
-    assert message in r.stderr and name in r.stderr
-    assert "nothing was run" in r.stderr
+    assert cli.main(["--notebooks", str(tiny), "--out", str(out), "-p", name, value]) == cli.USAGE
+    err = capsys.readouterr().err
+    assert message in err and name in err
+    assert "nothing was run" in err
     assert not (tiny / "ran-1a.txt").exists() and not out.exists()
 
 
@@ -107,12 +108,14 @@ def test_parameter_rules():
         parse_cell("d1: int = d0 // 2  # derived", "t")
 
 
-def test_help_lists_every_parameter(tiny, tmp_path):
+def test_help_lists_every_parameter_and_exit_status_reaches_the_shell(tiny, tmp_path):
     r = report("--notebooks", tiny, "--help", cwd=tmp_path)
     assert r.returncode == 0
     for line in ("d0: int = 5", "input size", ">= 1", "quick: 2", "tol: float = 1e-8", "0..1",
                  "n_iter: int = 3", "steps", "1a_first.ipynb", "2a_second.ipynb", "--quick", "--name"):
         assert line in r.stdout
+    r = report("--notebooks", tiny, "--out", tmp_path / "build", "-p", "d0", "0", cwd=tmp_path)
+    assert r.returncode == 2 and "out of range" in r.stderr
 
 
 def test_build_script_help_lists_the_real_parameters():
@@ -139,7 +142,7 @@ def test_committed_notebooks_are_clean_and_follow_the_conventions():
                 assert cell.outputs == [] and cell.execution_count is None, f"{path.name} has outputs"
 
 
-def test_failing_notebook_names_the_cell_and_keeps_the_previous_report(tiny, tmp_path):
+def test_failing_notebook_names_the_cell_and_keeps_the_previous_report(tiny, tmp_path, monkeypatch, capsys):
     make_notebook(tiny / "1b_fails.ipynb", "Part 1b: Fails", "k: int = 1  # a number",
                   "y = 2 * k", "z = y / 0")
     make_notebook(tiny / "1c_after.ipynb", "Part 1c: After", "", "open('ran-1c.txt', 'w').close()")
@@ -152,11 +155,12 @@ def test_failing_notebook_names_the_cell_and_keeps_the_previous_report(tiny, tmp
     old = {name: os.urandom(64) for name in ("report.pdf", "report.html")}
     for name, data in old.items():
         (out / name).write_bytes(data)
-    r = report("--notebooks", tiny, "--out", out, cwd=tmp_path)
-    assert r.returncode == 1
-    assert "1b_fails.ipynb failed in cell 4 (In [4])" in r.stderr
-    assert "ZeroDivisionError" in r.stderr and "z = y / 0" in r.stderr
-    assert "build/failed/1b_fails.ipynb" in r.stderr          # relative to the working directory
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["--notebooks", str(tiny), "--out", str(out)]) == cli.FAILED     # real kernels
+    err = capsys.readouterr().err
+    assert "1b_fails.ipynb failed in cell 4 (In [4])" in err
+    assert "ZeroDivisionError" in err and "z = y / 0" in err
+    assert "build/failed/1b_fails.ipynb" in err          # relative to the working directory
     assert (out / "failed" / "1b_fails.ipynb").exists()
     assert not (tiny / "ran-1c.txt").exists()           # nothing starts after a failure
     assert not list((out / "cache").glob("1b_fails-*"))  # a failed run is never stored
@@ -166,15 +170,27 @@ def test_failing_notebook_names_the_cell_and_keeps_the_previous_report(tiny, tmp
     assert [p.name for p in (out / "notebooks").iterdir()] == ["previous.ipynb"]
 
 
-def test_build_end_to_end(tiny, tmp_path):
+def test_build_end_to_end(tiny, tmp_path, monkeypatch, capsys):
+    """A real build (kernels, XeLaTeX), then a rebuild after a prose edit.
+    1a is marked as a timing notebook (metadata report.run_alone): listed
+    first, it still starts only once the others have finished."""
+    first = nbformat.read(str(tiny / "1a_first.ipynb"), as_version=4)
+    first.metadata["report"] = {"run_alone": True}
+    nbformat.write(first, str(tiny / "1a_first.ipynb"))
     sources = {p: p.read_bytes() for p in tiny.glob("*.ipynb")}
     before = tracked_changes()
     out = tmp_path / "build"
-    r = report("--notebooks", tiny, "--out", out, "--quick", "-p", "d0", "7", "--name", "Ada Lovelace")
-    assert r.returncode == (3 if missing_tex() else 0), r.stderr
-    assert "  2a_second " in r.stdout and "cached" not in r.stdout
+    monkeypatch.chdir(ROOT)                     # as ./build_report.sh runs it
+    args = ["--notebooks", str(tiny), "--out", str(out), "--quick", "-p", "d0", "7", "--name", "Ada Lovelace"]
+    status = cli.main(args)
+    printed = capsys.readouterr()
+    assert status == (cli.NO_PDF if missing_tex() else cli.OK), printed.err
+    assert "  2a_second " in printed.out and "cached" not in printed.out
     assert {p: p.read_bytes() for p in tiny.glob("*.ipynb")} == sources    # sources untouched
     assert tracked_changes() == before
+    ran = {name: nbformat.read(str(out / "notebooks" / f"{name}.ipynb"), as_version=4).metadata.papermill
+           for name in ("1a_first", "2a_second")}
+    assert ran["1a_first"]["start_time"] > ran["2a_second"]["end_time"]       # 1a ran alone, last
     executed = nbformat.read(str(out / "notebooks" / "1a_first.ipynb"), as_version=4)
     assert executed.metadata.papermill.parameters == {"d0": 7, "tol": 1e-8, "flag": False, "seed": 0}
     merged = (out / "report.ipynb").read_text()
@@ -185,7 +201,7 @@ def test_build_end_to_end(tiny, tmp_path):
     repro = nb.cells[-1].source                 # the Reproducibility table: -p beats --quick beats the default
     assert repro.startswith("# Reproducibility")
     assert "**`d0=7`** (default `5`)" in repro and "**`n_iter=1`** (default `3`)" in repro and "`seed=0`" in repro
-    assert "2a_second.ipynb has no code cell tagged 'answer'" in r.stdout + r.stderr
+    assert "2a_second.ipynb has no code cell tagged 'answer'" in printed.err
     html = (out / "report.html").read_text()
     assert "Ada Lovelace" in html and "Part 2a: Second" in html and "NOISE" not in html
     assert "d0 is 7" in html
@@ -196,7 +212,7 @@ def test_build_end_to_end(tiny, tmp_path):
     assert (out / "mathjax" / "config" / f"{config.group(1)}.js").exists()   # MathJax can load it
     assert not re.search(r'src="https?:', html) and "mathjax/2" not in html
     if missing_tex():
-        assert "texlive-xetex" in r.stderr
+        assert "texlive-xetex" in printed.err
         return
     pages = [subprocess.run(["pdftotext", "-f", str(i), "-l", str(i), str(out / "report.pdf"), "-"],
                             capture_output=True, text=True, check=True).stdout
@@ -207,10 +223,10 @@ def test_build_end_to_end(tiny, tmp_path):
         assert s in text
     assert "Contents" not in text                                           # no table of contents
     assert pages[1].strip().startswith("Answers at a glance") and "d0 is 7" in pages[1]
-    assert "Gradescope pages: 1a " in r.stdout
+    assert "Gradescope pages: 1a " in printed.out
     page_map = json.loads((out / "pages.json").read_text())
     assert list(page_map) == ["1a", "2a", "appendix"]
-    assert gradescope_line(page_map) in r.stdout                          # the line printed is the file's
+    assert gradescope_line(page_map) in printed.out                         # the line printed is the file's
     assert pages[page_map["2a"][0] - 1].strip().startswith("Part 2a: Second")
     starts = [(pg.strip().splitlines() or [""])[0] for pg in pages]
     assert "Part 1a: First" in starts and "Part 2a: Second" in starts        # each part on a new page
@@ -223,9 +239,10 @@ def test_build_end_to_end(tiny, tmp_path):
     nb = nbformat.read(str(tiny / "2a_second.ipynb"), as_version=4)
     nb.cells[0].source += "\n\nA sentence written after the run."
     nbformat.write(nb, str(tiny / "2a_second.ipynb"))
-    r = report("--notebooks", tiny, "--out", out, "--quick", "-p", "d0", "7", "--name", "Ada Lovelace")
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.count(" cached (computed ") == 2 and not (tiny / "ran-1a.txt").exists()
+    status = cli.main(args)
+    printed = capsys.readouterr()
+    assert status == 0, printed.err
+    assert printed.out.count(" cached (computed ") == 2 and not (tiny / "ran-1a.txt").exists()
     text = subprocess.run(["pdftotext", str(out / "report.pdf"), "-"], capture_output=True, text=True).stdout
     assert "A sentence written after the run." in text and "d0=7" in text
 
@@ -235,43 +252,18 @@ def _pdf_pages(pdf):
     return next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:"))
 
 
-def test_missing_tex_still_writes_the_html(tiny, tmp_path):
+def test_missing_tex_still_writes_the_html(tiny, tmp_path, monkeypatch, capsys, fast_builds):
     bin_dir = tmp_path / "bin"          # a PATH with git and python but no xelatex or pandoc
     bin_dir.mkdir()
     for tool in ("git", "python3"):
         if shutil.which(tool):
             (bin_dir / tool).symlink_to(shutil.which(tool))
+    monkeypatch.setenv("PATH", str(bin_dir))
     out = tmp_path / "build"
-    r = report("--notebooks", tiny, "--out", out, "--quick", cwd=tmp_path,
-               env={**os.environ, "PATH": str(bin_dir)})
-    assert r.returncode == 3, r.stderr
-    assert "xelatex and pandoc not found" in r.stderr and "apt-get install texlive-xetex" in r.stderr
+    assert cli.main(["--notebooks", str(tiny), "--out", str(out), "--quick", "--parts", "2a"]) == cli.NO_PDF
+    err = capsys.readouterr().err
+    assert "xelatex and pandoc not found" in err and "apt-get install texlive-xetex" in err
     assert (out / "report.html").exists() and not (out / "report.pdf").exists()
-
-
-def test_notebooks_marked_run_alone_start_after_the_others(tmp_path):
-    """Notebooks run two at a time, except timing ones (metadata report.run_alone),
-    which start only once every other notebook has finished."""
-    from helpers.report import runner
-
-    stamp = "import time\nopen('{0}-' + str(time.time()), 'w').close()"
-    shared = [make_notebook(tmp_path / f"1{c}_shared.ipynb", f"Part 1{c}: S", "",
-                            stamp.format("start"), "time.sleep(0.5)", stamp.format("end"))
-              for c in "ab"]
-    alone = make_notebook(tmp_path / "1c_alone.ipynb", "Part 1c: Alone", "", stamp.format("alone"))
-    nb = nbformat.read(str(alone), as_version=4)
-    nb.metadata["report"] = {"run_alone": True}
-    nbformat.write(nb, str(alone))
-    assert [runner.runs_alone(p) for p in (*shared, alone)] == [False, False, True]
-    out = tmp_path / "out"
-    out.mkdir()
-    jobs = [(alone, {}), *((p, {}) for p in shared)]     # listed first, still runs last
-    done = runner.execute(jobs, out, log=lambda *a, **k: None)
-    assert done == [out / p.name for p, _ in jobs]
-    times = {kind: sorted(float(f.name.split("-", 1)[1]) for f in tmp_path.glob(f"{kind}-*"))
-             for kind in ("start", "end", "alone")}
-    assert len(times["end"]) == 2 and len(times["alone"]) == 1
-    assert times["alone"][0] > max(times["end"])
 
 
 def test_setup_prints_one_line_per_step_and_its_log_only_on_failure(tmp_path):

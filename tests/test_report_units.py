@@ -1,6 +1,7 @@
 """Fast checks of the report's parts that need no kernel and no LaTeX: the
-page labels and the Gradescope page map, the merge of executed notebooks,
-the live-source listings and the saturation table's mpmath reference."""
+page labels and the Gradescope page map, the answer cell's Markdown, the
+live-source listings and the saturation table's mpmath reference.  The
+merge itself is tested on executed notebooks in test_render_stage.py."""
 
 import inspect
 import json
@@ -15,7 +16,6 @@ from helpers.listing import Listing
 from helpers.report import merge as merge_mod
 from helpers.report.pages import PAGES_FILE, gradescope_line, page_map, read_pages, write_pages
 from helpers.report.render import read_labels
-from helpers.report.title import DEFAULTS, title_info
 from helpers.saturation import mp_gradient, saturation_table
 
 # --- labels and the page map ----------------------------------------------
@@ -73,100 +73,7 @@ def test_pages_file_round_trip(tmp_path):
     assert read_pages(tmp_path) is None
 
 
-# --- merge -----------------------------------------------------------------
-
-ANSWER_OUTPUT = {"text/markdown": "The answer is **42**.", "text/plain": "<IPython.core.display.Markdown object>"}
-
-
-def executed_notebook(path, heading, params, cells, *, ran_with=None, answer=None):
-    """Write an executed-looking notebook: the heading with a second
-    paragraph, the parameters cell, papermill's injected cell (when
-    ``ran_with``), the answer cell (when ``answer``), then ``cells``."""
-    nb = nbformat.v4.new_notebook()
-    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_markdown_cell(f"# {heading}\n\nA second paragraph about {heading[5:7]}."),
-                nbformat.v4.new_code_cell(params, metadata={"tags": ["parameters"]})]
-    if ran_with:
-        injected = "\n".join(f"{k} = {v!r}" for k, v in ran_with.items())
-        nb.cells.append(nbformat.v4.new_code_cell(injected, metadata={"tags": ["injected-parameters"]}))
-    if answer:
-        out = nbformat.v4.new_output("display_data", data=answer)
-        nb.cells.append(nbformat.v4.new_code_cell("display(Markdown(answer_text))", metadata={"tags": ["answer"]},
-                                                  outputs=[out]))
-    for source, text in cells:
-        nb.cells.append(nbformat.v4.new_code_cell(
-            source, outputs=[nbformat.v4.new_output("stream", name="stdout", text=text)]))
-    nb.metadata["papermill"] = {"parameters": dict(ran_with or {}), "end_time": "2026-01-02T03:04:05+00:00"}
-    nbformat.write(nb, str(path))
-    return path
-
-
-@pytest.fixture
-def merged(tmp_path):
-    first = executed_notebook(tmp_path / "1a_first.ipynb", "Part 1a: First",
-                              "d0: int = 5  # input size\nseed: int = 0  # random seed",
-                              [("print('d0 is', d0)", "d0 is 7\n")], ran_with={"d0": 7}, answer=ANSWER_OUTPUT)
-    second = executed_notebook(tmp_path / "2a_second.ipynb", "Part 2a: Second", "n_iter: int = 3  # steps",
-                               [("print(n_iter)", "3\n")])
-    info = title_info(dict(DEFAULTS), "Ada")
-    nb, problems = merge_mod.merge([first, second], info)
-    return nb, problems, info
-
-
-def _is_break(cell, name):
-    return cell.cell_type == "raw" and cell.source == f"\\clearpage\\phantomsection\\label{{report-{name}}}"
-
-
-def test_merge_puts_label_heading_answer_then_the_work(merged):
-    nb, _, _ = merged
-    c = nb.cells
-    assert _is_break(c[0], "1a")
-    assert (c[1].cell_type, c[1].source) == ("markdown", "# Part 1a: First")
-    assert (c[2].cell_type, c[2].source, c[2].metadata.get("tags")) == ("markdown", "The answer is **42**.", ["answer"])
-    assert (c[3].cell_type, c[3].source) == ("markdown", "A second paragraph about 1a.")
-    assert (c[4].cell_type, c[4].source) == ("code", "print('d0 is', d0)")
-    assert _is_break(c[5], "2a")
-    assert (c[6].cell_type, c[6].source) == ("markdown", "# Part 2a: Second")
-    assert "answer" not in c[7].metadata.get("tags", []) and c[7].source == "A second paragraph about 2a."
-    assert c[8].source == "print(n_iter)"
-    assert _is_break(c[9], "appendix")
-    assert c[10].source.startswith("# Appendix:")
-    breaks = [k for k, cell in enumerate(c) if cell.cell_type == "raw"]
-    assert [c[k].source.rsplit("{", 1)[1].rstrip("}") for k in breaks] == \
-        ["report-1a", "report-2a", "report-appendix", "report-reproducibility"]
-    assert breaks[-1] == len(c) - 2 and c[-1].source.startswith("# Reproducibility\n")
-    assert len({cell.id for cell in c}) == len(c)                  # ids unique
-
-
-def test_merge_drops_parameter_and_answer_code_cells(merged):
-    nb, _, _ = merged
-    tags = [t for cell in nb.cells for t in cell.metadata.get("tags", [])]
-    assert "parameters" not in tags and "injected-parameters" not in tags
-    code = [cell.source for cell in nb.cells if cell.cell_type == "code"]
-    assert not any("d0: int = 5" in s or "d0 = 7" in s or "answer_text" in s for s in code)
-    answers = [cell for cell in nb.cells if "answer" in cell.metadata.get("tags", [])]
-    assert [(a.cell_type, a.source) for a in answers] == [("markdown", "The answer is **42**.")]
-
-
-def test_merge_records_parts_and_the_reproducibility_table(merged):
-    nb, _, info = merged
-    rows = nb.metadata.report["parts"]
-    assert rows == info["parts"]
-    assert [(r["part"], r["heading"], r["label"], r["answer"]) for r in rows] == [
-        ("1a", "Part 1a: First", "report-1a", "The answer is **42**."),
-        ("2a", "Part 2a: Second", "report-2a", None)]
-    assert rows[0]["computed"] == "2026-01-02 03:04 UTC"
-    repro = nb.cells[-1].source
-    assert "| 1a | **`d0=7`** (default `5`), `seed=0` | 2026-01-02 03:04 UTC |" in repro
-    assert "| 2a | `n_iter=3` | 2026-01-02 03:04 UTC |" in repro
-    assert "`d0=5`" not in repro and "(default `0`)" not in repro     # unchanged values shown once, plain
-
-
-def test_merge_reports_a_part_without_an_answer(merged):
-    _, problems, _ = merged
-    assert len(problems) == 1
-    assert "2a_second.ipynb" in problems[0] and "no code cell tagged 'answer'" in problems[0]
-
+# --- the answer cell ---------------------------------------------------------
 
 def test_answer_markdown_joins_markdown_outputs_only():
     nb = nbformat.v4.new_notebook()

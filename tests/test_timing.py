@@ -18,19 +18,18 @@ import numpy as np
 import pytest
 import torch
 
-import helpers.scaling as scaling
 from helpers.bench import main as bench_main
-from helpers.complexity import (
-    count_table, evaluation_steps, extra_memory, forward_steps, full_jacobian_madds,
-    reverse_steps, totals,
-)
+import helpers.methods as methods
+from helpers.complexity import evaluation_steps, extra_memory, forward_steps, reverse_steps, totals
 from helpers.forward_mode import f_and_grad_forward
 from helpers.machine import background_load, blas_threads, cpu_seconds, machine_info
 from helpers.model import make_problem, sigmoid_and_slope
 from helpers.reverse_mode import f_and_grad_reverse, f_and_grad_reverse_fused
 from helpers.scaling import measured_memory, sweep, sweep_plan, sweep_slopes
 from helpers.timing import loglog_slope, save_results, time_calls, traced_peak_bytes
-from helpers.timing_study import METHODS, summary_rows, targets, timing_study
+from helpers.methods import METHODS
+from helpers.timing_plots import plot_timings
+from helpers.timing_study import summary_rows, targets, timing_study
 
 # (d0, d1, d2): the 1x1x1 net, each size 1 alone, non-square, all distinct.
 SIZES = [(1, 1, 1), (1, 4, 2), (7, 1, 3), (5, 3, 1), (5, 3, 8), (50, 40, 30), (2, 9, 13)]
@@ -83,24 +82,17 @@ def counted(fn, d0, d1, d2, **kw):
 # ------------------------------------------------------------------ complexity
 
 @pytest.mark.parametrize("shape", SIZES, ids=ids)
-def test_totals_match_closed_forms(shape):
-    d0, d1, d2 = shape
-    fwd, rev = totals(forward_steps(*shape)), totals(reverse_steps(*shape))
-    assert fwd["madds"] == forward_madds(*shape)
-    assert rev["madds"] == reverse_madds(*shape) == 2 * d1 * (d0 + d2)
-    assert fwd["sigmoids"] == rev["sigmoids"] == d1 + d2
-    # Elementwise: the final sum (d2 - 1 adds); forward scales the d1 rows of
-    # T1 (d1 d0 multiplies); reverse scales ybar4 by s4 and ybar2 by s2.
-    assert fwd["elementwise"] == d2 - 1 + d1 * d0
-    assert rev["elementwise"] == d2 - 1 + d2 + d1
-    assert totals(evaluation_steps(*shape)) == {
-        "madds": d1 * d0 + d2 * d1, "elementwise": d2 - 1, "sigmoids": d1 + d2}
+def test_madds_match_the_closed_forms(shape):
+    assert totals(forward_steps(*shape))["madds"] == forward_madds(*shape)
+    assert totals(reverse_steps(*shape))["madds"] == reverse_madds(*shape) == 2 * shape[1] * (shape[0] + shape[2])
 
 
-def test_counts_are_not_symmetric_in_the_sizes():
-    # Distinct sizes catch a formula with two sizes swapped.
-    assert totals(forward_steps(2, 3, 5))["madds"] == 6 + 15 + 30 + 10
-    assert totals(reverse_steps(2, 3, 5))["madds"] == 42
+def test_every_column_at_distinct_sizes():
+    """Counted by hand at (d0, d1, d2) = (2, 3, 5): distinct sizes catch a
+    formula with two sizes swapped."""
+    assert totals(evaluation_steps(2, 3, 5)) == {"madds": 6 + 15, "elementwise": 4, "sigmoids": 8}
+    assert totals(forward_steps(2, 3, 5)) == {"madds": 6 + 15 + 30 + 10, "elementwise": 4 + 6, "sigmoids": 8}
+    assert totals(reverse_steps(2, 3, 5)) == {"madds": 42, "elementwise": 4 + 5 + 3, "sigmoids": 8}
     assert totals(forward_steps(5, 3, 2))["madds"] == 15 + 6 + 30 + 10
     assert totals(forward_steps(2, 5, 3))["madds"] == 10 + 15 + 30 + 6
 
@@ -120,55 +112,14 @@ def test_counts_match_the_code_as_it_runs(shape):
         assert grad.shape == (shape[0],)
 
 
-def test_count_table_has_a_total_row_per_mode():
-    shape = (5, 3, 8)
-    table = count_table(*shape)
-    for mode, steps in (("forward", forward_steps), ("reverse", reverse_steps)):
-        rows = [r for r in table if r["mode"] == mode]
-        assert [r["step"] for r in rows[:-1]] == [r["step"] for r in steps(*shape)]
-        total = [r for r in rows if r["step"] == "total"]
-        assert len(total) == 1 and total[0] is rows[-1]
-        assert {k: total[0][k] for k in ("madds", "elementwise", "sigmoids")} \
-            == totals(steps(*shape))
-    assert len(table) == len(forward_steps(*shape)) + len(reverse_steps(*shape)) + 2
-
-
-@pytest.mark.parametrize("shape", [(1, 1, 1), (2, 5, 9), (3, 7, 4), (9, 5, 2), (50, 40, 60)],
-                         ids=ids)
-def test_full_jacobian_madds(shape):
-    d0, d1, d2 = shape
-    jac = full_jacobian_madds(*shape)
-    # A general tool: one dense JVP (A then B: d1 d0 + d2 d1 madds) per input,
-    # or one dense VJP (the same two products) per output.
-    jvp = vjp = d1 * d0 + d2 * d1
-    assert jac["forward"] == d0 * jvp and jac["reverse"] == d2 * vjp
-    assert (jac["forward"] < jac["reverse"]) == (d0 < d2)
-    # With the identity seeds free, either mode is the one GEMM B diag(s2) A.
-    assert jac["structured"] == d0 * d1 * d2 <= min(jac["forward"], jac["reverse"])
-
-
-@pytest.mark.parametrize("fn", [evaluation_steps, forward_steps, reverse_steps, count_table,
-                                extra_memory, full_jacobian_madds])
-@pytest.mark.parametrize("bad, error", [(0, ValueError), (-1, ValueError), (2.5, TypeError),
-                                        (True, TypeError), ("3", TypeError)])
-@pytest.mark.parametrize("position", [0, 1, 2])
-def test_bad_sizes_are_rejected(fn, bad, error, position):
-    sizes = [3, 4, 5]
-    sizes[position] = bad
-    with pytest.raises(error, match=f"d{position}"):
-        fn(*sizes)
-
-
-def test_extra_memory_formulas():
-    d0, d1, d2 = 120, 90, 60
-    vectors = 3 * d1 + 3 * d2 + d0            # y1 y2 s2, y3 y4 s4, grad or xbar
-    full = extra_memory(d0, d1, d2)
-    assert full["forward"] == d1 * d0 + d2 * d0 + vectors      # T2 and T3
-    assert full["reverse"] == vectors + 2 * d1 + 2 * d2        # ybar4..ybar1
-    assert full["fused"] == 5 * d1 + d0 + 3 * 60
-    assert extra_memory(d0, d1, d2, chunk_size=16)["forward"] == (d1 + d2) * 16 + vectors
-    assert extra_memory(d0, d1, d2, chunk_size=10**6) == full
-    assert extra_memory(d0, d1, d2, block_rows=8)["fused"] == 5 * d1 + d0 + 3 * 8
+def test_extra_memory_at_distinct_sizes():
+    """By hand at (2, 3, 5): the six saved vectors and the result, 3*3 + 3*5 + 2
+    = 26 numbers, plus T2 and T3 ((3 + 5) c), the four adjoints
+    (2*3 + 2*5) or, fused, one block of y3, y4, s4."""
+    assert extra_memory(2, 3, 5) == {"forward": 26 + 16, "reverse": 26 + 16, "fused": 15 + 2 + 15}
+    assert extra_memory(2, 3, 5, chunk_size=1)["forward"] == 26 + 8
+    assert extra_memory(2, 3, 5, chunk_size=10**6) == extra_memory(2, 3, 5)
+    assert extra_memory(2, 3, 5, block_rows=2)["fused"] == 15 + 2 + 6
 
 
 # ------------------------------------------------------- memory, measured
@@ -189,7 +140,7 @@ def _ratios(rows):
 def test_measured_memory_matches_extra_memory():
     rows = measured_memory(*MEM_SHAPE, chunk_size=MEM_CHUNK)
     by = {r["mode"]: r for r in rows}
-    chunked = f"forward, chunk_size={MEM_CHUNK}"
+    chunked = f"forward chunked, chunk_size={MEM_CHUNK}"
     assert list(by) == ["forward", chunked, "reverse", "reverse fused"]
     full, part = extra_memory(*MEM_SHAPE), extra_memory(*MEM_SHAPE, chunk_size=MEM_CHUNK)
     assert by["forward"]["predicted_bytes"] == 8 * full["forward"]
@@ -208,7 +159,7 @@ def test_measured_memory_matches_extra_memory():
 
 def test_chunked_forward_memory_at_the_brief_shape():
     rows = {r["mode"]: r for r in measured_memory(120, 90, 60, chunk_size=16)}
-    full, chunked = rows["forward"], rows["forward, chunk_size=16"]
+    full, chunked = rows["forward"], rows["forward chunked, chunk_size=16"]
     assert 0.9 <= full["measured_bytes"] / full["predicted_bytes"] <= 1.2
     assert chunked["measured_bytes"] >= 0.9 * chunked["predicted_bytes"]
     # predicted 0.16 of full; holding the full T2 and T3 would make it >= 1
@@ -247,9 +198,9 @@ def test_memory_check_catches_wrong_forward(monkeypatch, variant, caught):
     wrong = _forward_variant(**variant)
     A, B, x = make_problem(7, 5, 3, seed=2)
     np.testing.assert_allclose(wrong(x, A, B, chunk_size=2)[1], f_and_grad_reverse(x, A, B)[1])
-    monkeypatch.setattr(scaling, "f_and_grad_forward", wrong)
+    monkeypatch.setattr(methods, "f_and_grad_forward", wrong)
     ratio = _ratios(measured_memory(*MEM_SHAPE, chunk_size=MEM_CHUNK))
-    names = {"forward": "forward", "chunked": f"forward, chunk_size={MEM_CHUNK}"}
+    names = {"forward": "forward", "chunked": f"forward chunked, chunk_size={MEM_CHUNK}"}
     for key in caught:
         assert ratio[names[key]] > 1.2, (key, ratio)
 
@@ -273,12 +224,6 @@ def test_sweep_plan_shapes():
             for s in shapes:
                 assert all(s[j] == base for j in range(3) if j != k), (k, s)
                 assert all(isinstance(v, int) and v >= 1 for v in s)
-
-
-@pytest.mark.parametrize("max_d, points", [(15, 6), (40, 1), (0, 6)])
-def test_sweep_plan_rejects_small_sizes(max_d, points):
-    with pytest.raises(ValueError):
-        sweep_plan(max_d, points)
 
 
 def test_sweep_rows():
@@ -358,14 +303,6 @@ def test_time_calls_without_warmup():
     assert len(calls) == 2 and stats["f"]["number"] == 1
 
 
-@pytest.mark.parametrize("kw", [{"repeats": 0}, {"repeats": -1}, {"warmup": -1}])
-def test_time_calls_rejects_bad_counts(kw):
-    calls = []
-    with pytest.raises(ValueError, match="repeats"):
-        time_calls({"f": lambda: calls.append(1)}, **kw)
-    assert calls == []
-
-
 def test_time_calls_loops_a_fast_function():
     calls, results = [0], {}
 
@@ -381,7 +318,8 @@ def test_time_calls_loops_a_fast_function():
 
 
 def test_time_calls_meters_peak_memory():
-    n = 4 * 10**6                                    # 32 MB, every page written
+    n = 8 * 10**6       # 64 MB, every page written; above glibc's largest mmap threshold (32 MB),
+                        # so each call maps fresh pages instead of reusing freed heap
     stats = time_calls({"big": lambda: np.ones(n), "none": lambda: None}, repeats=2)
     big, none = stats["big"]["peak_extra_bytes"], stats["none"]["peak_extra_bytes"]
     if big is None:
@@ -486,25 +424,40 @@ def study():
     return timing_study(d=STUDY_D, repeats=2, slow_repeats=1, warmup_d=16, chunk_size=8)
 
 
+SLOW = {"GEMM B A", "forward", "forward chunked", "torch.func.jacfwd"}       # Theta(d^3) work
+GB_READS = {"f alone": 2, "matvec A x": 1, "reverse": 4, "reverse fused": 3, "PyTorch autograd": 4}
+GFLOPS = {"GEMM B A", "forward", "forward chunked"}                            # 2 d^3 flops
+
+
 def test_study_rows_cover_every_method(study):
     rows = {r["method"]: r for r in study["rows"]}
-    assert set(rows) == set(METHODS) and len(study["rows"]) == len(METHODS)
-    slow = {k for k, (_, _, gemm) in METHODS.items() if gemm} | {"torch.func.jacfwd"}
+    assert list(rows) == [m.name for m in METHODS if m.name not in SLOW] + [m.name for m in METHODS
+                                                                           if m.name in SLOW]
     for name, r in rows.items():
-        assert r["role"] == METHODS[name][0]
         assert r["min_s"] <= r["median_s"] <= r["max_s"] and r["min_s"] > 0
-        assert r["repeats"] == len(r["samples"]) == (1 if name in slow else 2)
-        assert r["calls"] == ("1 + 1 small" if name in slow else "2 + 1")
-        assert (r["GFLOP_per_s"] is None) == (not METHODS[name][2])
-        assert (r["GB_per_s"] is None) == (METHODS[name][1] == 0)
-    r = rows["reverse"]
-    assert r["GB_per_s"] == pytest.approx(4 * 8 * STUDY_D**2 / r["median_s"] / 1e9)
-    r = rows["GEMM B A"]
-    assert r["GFLOP_per_s"] == pytest.approx(2 * STUDY_D**3 / r["median_s"] / 1e9)
+        assert r["repeats"] == len(r["samples"]) == (1 if name in SLOW else 2)
+        assert r["calls"] == ("1 + 1 small" if name in SLOW else "2 + 1")
+        reads, t = GB_READS.get(name), r["median_s"]
+        assert r["GB_per_s"] == (reads and pytest.approx(reads * 8 * STUDY_D**2 / t / 1e9)), name
+        assert r["GFLOP_per_s"] == (pytest.approx(2 * STUDY_D**3 / t / 1e9) if name in GFLOPS else None)
+    assert {r["role"] for r in study["rows"]} == set(methods.ROLES)
     assert study["params"] == {"d": STUDY_D, "repeats": 2, "slow_repeats": 1, "warmup_d": 16,
                                "chunk_size": 8, "seed": 0, "device": "cpu",
                                "dtype": "float64"}
     assert {"cpu", "numpy", "torch"} <= set(study["machine"]) and study["wall_s"] > 0
+
+
+def test_a_new_method_is_one_record(monkeypatch):
+    """Adding a record is all it takes: the study times it, checks its
+    gradient, and the tables and the bar chart show it."""
+    twin = methods.Method("reverse twin", "ours", lambda p: f_and_grad_reverse(p.x, p.A, p.B), reads=4)
+    monkeypatch.setattr(methods, "METHODS", [*METHODS, twin])
+    study = timing_study(d=16, repeats=1, slow_repeats=1, warmup_d=8)
+    assert "reverse twin" in [r["method"] for r in study["rows"]]
+    assert study["agreement"]["reverse twin vs reverse"] == 0
+    assert "reverse twin" in [r["method"] for r in summary_rows(study)]
+    fig = plot_timings(study["rows"])
+    assert "reverse twin" in [t.get_text() for t in fig.axes[0].get_yticklabels()]
 
 
 def test_study_gradients_agree(study):
@@ -528,16 +481,10 @@ def test_study_ratios(study):
 
 
 def test_study_targets(study):
-    rows = targets(study)
-    assert all(r["status"] in ("PASS", "MISS", "info") for r in rows)
-    limits = [r["limit"] for r in rows]
-    for limit in (0.9, 0.8, 1e-12, 1.05, 1.1, 2.01):
-        assert limit in limits
-    for r in rows:
-        assert (r["status"] == "info") == (r["limit"] is None)
-        if r["limit"] is not None and not math.isnan(r["measured"]):
-            assert r["status"] == ("PASS" if r["measured"] <= r["limit"] else "MISS")
-    by = {r["check"]: r for r in rows}
+    """The rule PASS/MISS is tested on a synthetic study below; here the real
+    study's checks are all present and the deterministic one passes."""
+    by = {r["check"]: r for r in targets(study)}
+    assert {r["limit"] for r in by.values()} == {0.9, 0.8, 1e-12, 1.05, 1.1, 2.01, None}
     assert by["reverse fused vs reverse, max rel. diff."]["status"] == "PASS"
     assert by["reverse / PyTorch autograd"]["measured"] == \
         {r["method"]: r for r in study["rows"]}["reverse"]["vs_autograd"]
@@ -556,9 +503,9 @@ def test_summary_rows(study):
 
 def test_study_without_chunks():
     study = timing_study(d=24, repeats=1, slow_repeats=1, warmup_d=8, chunk_size=0)
-    methods = [r["method"] for r in study["rows"]]
-    assert "forward chunked" not in methods
-    assert set(methods) == set(METHODS) - {"forward chunked"}
+    names = [r["method"] for r in study["rows"]]
+    assert "forward chunked" not in names
+    assert set(names) == {m.name for m in METHODS} - {"forward chunked"}
     assert "forward chunked vs reverse" not in study["agreement"]
     assert all(v < 1e-12 for v in study["agreement"].values())
     rows = targets(study)
@@ -584,16 +531,17 @@ def test_study_rejects_unknown_device():
 
 
 def _fake_study(peak_bytes, d=10, chunk_size=0):
-    """A study dict with chosen times (seconds) for targets()."""
+    """A study dict with chosen times (seconds), as timing_study returns it."""
     times = {"f alone": 1.0, "matvec A x": 0.5, "reverse": 2.0, "reverse fused": 1.5,
              "PyTorch autograd": 4.0, "GEMM B A": 10.0, "forward": 20.0,
              "torch.func.jacfwd": 30.0}
     if chunk_size:
         times["forward chunked"] = 10.5
-    rows = [{"method": k, "median_s": t, "min_s": t, "vs_autograd": t / 4.0,
-             "vs_gemm": t / 10.0, "peak_extra_bytes": peak_bytes} for k, t in times.items()]
-    return {"rows": rows, "params": {"d": d, "chunk_size": chunk_size},
-            "agreement": {"reverse fused vs reverse": 1e-15}}
+    rows = [{"method": k, "role": "ours", "median_s": t, "min_s": t, "max_s": t, "repeats": 1, "calls": "1 + 1",
+             "vs_f": t, "vs_autograd": t / 4.0, "vs_gemm": t / 10.0, "GB_per_s": None, "GFLOP_per_s": None,
+             "peak_extra_bytes": peak_bytes} for k, t in times.items()]
+    return {"rows": rows, "params": {"d": d, "chunk_size": chunk_size}, "machine": {"cpu": "test"},
+            "agreement": {"reverse fused vs reverse": 1e-15}, "wall_s": 1.0, "background_load": None}
 
 
 def test_targets_on_a_synthetic_study():
@@ -623,13 +571,17 @@ def test_targets_zero_peak_memory_is_a_pass():
 
 # ------------------------------------------------------------------ bench
 
-def test_bench_prints_targets(capsys):
+def test_bench_prints_targets(monkeypatch, capsys):
+    import helpers.bench as bench
+
+    monkeypatch.setattr(bench, "timing_study", lambda *a, **k: _fake_study(8 * 40 * 40, d=40))
     bench_main(["--d", "40", "--repeats", "1"])
     out = capsys.readouterr().out
-    line = next(ln for ln in out.splitlines() if ln.startswith("reverse / PyTorch autograd"))
-    assert line.split()[-1] in ("PASS", "MISS")
-    assert "torch.func.jacfwd" in out and "wall time" in out
-    assert "saved" not in out
+    status = {ln.split("  ")[0]: ln.split()[-1] for ln in out.splitlines() if ln.split()}
+    assert status["reverse / PyTorch autograd"] == "PASS"          # 0.5 <= 0.9
+    assert status["forward / GEMM"] == "MISS"                      # 2.0 > 1.05
+    assert status["reverse fused / reverse (no limit; 3 passes / 4 = 0.75)"] == "info"
+    assert "torch.func.jacfwd" in out and "wall time 1.0 s" in out and "saved" not in out
 
 
 def test_bench_saves_results(tmp_path, capsys):
@@ -639,6 +591,6 @@ def test_bench_saves_results(tmp_path, capsys):
     saved = json.loads(stem.with_suffix(".json").read_text())
     assert saved["params"]["d"] == 24 and saved["params"]["chunk_size"] == 0
     with open(stem.with_suffix(".csv"), newline="") as fh:
-        methods = [r["method"] for r in csv.DictReader(fh)]
-    assert set(methods) == set(METHODS) - {"forward chunked"}
+        names = [r["method"] for r in csv.DictReader(fh)]
+    assert set(names) == {m.name for m in METHODS} - {"forward chunked"}
     assert (tmp_path / "bench_cpu_d24_history.csv").exists()

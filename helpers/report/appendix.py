@@ -24,10 +24,11 @@ def source_files(package=PACKAGE):
 
 
 def other_modules(package=PACKAGE):
-    """The package's other .py files (report tooling excluded), as 'helpers/x.py'."""
+    """The package's other public .py files (report tooling and the private
+    ``_*.py`` ones excluded), as 'helpers/x.py'."""
     shown = {f.name for f in source_files(package)}
     return sorted(f"{package.name}/{f.relative_to(package).as_posix()}" for f in package.glob("*.py")
-                  if f.name not in shown and f.name != "__init__.py")
+                  if f.name not in shown and not f.name.startswith("_"))
 
 
 def appendix_cells(package=PACKAGE):
@@ -37,8 +38,10 @@ def appendix_cells(package=PACKAGE):
         f"# {APPENDIX_HEADING}\n\n"
         f"The modules of the `{package.name}` package that compute the answers, in full: the "
         "function and its inputs, the Jacobians of 1a, the PyTorch reference, forward and "
-        "reverse mode, and Heron's method with both derivatives. `array_module(x)` "
-        "(from `_arrays.py`) returns `numpy` or `torch`, whichever `x` belongs to. "
+        "reverse mode, and Heron's method with both derivatives. Two small functions they call: "
+        f"`array_module(x)` (in `{package.name}/_arrays.py`) returns `numpy` or `torch`, whichever "
+        f"`x` belongs to, and `check_count(name, n, minimum=1)` (in `{package.name}/_checks.py`) returns `n` when "
+        "it is an integer of at least `minimum` and otherwise raises an error that names it. "
         f"The rest of the package, in the same folder, measures, tabulates and plots: {others}; "
         f"`{package.name}/report/` builds this report.")]
     for f in source_files(package):

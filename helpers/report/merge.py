@@ -12,9 +12,8 @@ the part's boxed answer, then its cells, with
   Markdown is also collected for the answers page (``metadata.report``);
 - the parameters cell and papermill's injected-parameters cell dropped:
   the values each part ran with are listed under "Reproducibility";
-- stderr (warnings, progress bars), widget views, bare matplotlib reprs
-  (``<Figure size ...>``, ``[<matplotlib.lines.Line2D ...>]``) and repeated
-  copies of one figure removed from the outputs.
+- stderr removed from the outputs: warnings, whose text depends on the
+  package versions, are not part of an answer.
 The appendix and the Reproducibility section come last; the title page and
 the answers page are drawn by the templates from ``metadata.report``.
 """
@@ -29,7 +28,6 @@ from .params import parse_cell
 from .title import part_label
 from .values import shown
 
-CHATTER = re.compile(r"^\s*(\[?<(matplotlib|mpl_toolkits|Figure|Axes)[^\n]*>\]?|Text\(.*\))\s*$", re.S)
 ANSWER_TAG = "answer"
 REPRODUCIBILITY_HEADING = "Reproducibility"
 
@@ -46,22 +44,8 @@ def page_break(name):
 
 
 def clean_outputs(outputs):
-    """The outputs worth printing, in order (see the module docstring)."""
-    kept, seen = [], set()
-    for out in outputs:
-        if out.output_type == "stream" and out.name == "stderr":
-            continue
-        if out.output_type in ("display_data", "execute_result"):
-            data = {k: v for k, v in out.data.items() if "widget" not in k}
-            if set(data) <= {"text/plain"} and CHATTER.match(data.get("text/plain", "")):
-                continue
-            image = next((str(data[k]) for k in ("image/png", "image/svg+xml", "image/jpeg") if k in data), None)
-            if not data or (image is not None and image in seen):
-                continue
-            seen.add(image)
-            out.data = data
-        kept.append(out)
-    return kept
+    """The outputs without stderr (see the module docstring), in order."""
+    return [out for out in outputs if not (out.output_type == "stream" and out.name == "stderr")]
 
 
 def part_heading(nb):

@@ -14,12 +14,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import cache
-from .render import write_atomic
 
 # The kernel's "running over TCP without encryption" warning is noise here.
 KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
 NAME_WIDTH = 22
+WORKERS = 2             # notebooks at a time: kernel start-up dominates the small ones
 
 
 class NotebookFailed(RuntimeError):
@@ -113,12 +112,12 @@ def _papermill(src, dst, params, failed_copy):
     return None
 
 
-def execute(jobs, staging, log=print, failed_dir=None, workers=2, succeeded=None):
+def execute(jobs, staging, log=print, failed_dir=None, succeeded=None):
     """Run ``jobs`` ([(source Path, {param: value})]) into ``staging``.
 
-    Notebooks run ``workers`` at a time, each in its own process and kernel
-    (kernel start-up dominates the small ones); those that ``runs_alone``
-    then run one by one on an otherwise idle machine.  Returns the executed
+    Notebooks run WORKERS at a time, each in its own process and kernel;
+    those that ``runs_alone`` then run one by one on an otherwise idle
+    machine.  Returns the executed
     copies in the order of ``jobs``; raises NotebookFailed after the first
     failure (no further notebook is started), pointing to the copy in
     ``failed_dir`` (default: ``staging``).  Prints one line per notebook as
@@ -133,11 +132,11 @@ def execute(jobs, staging, log=print, failed_dir=None, workers=2, succeeded=None
         return []
     alone = [job for job in jobs if runs_alone(job[0])]
     batches = [[job for job in jobs if job not in alone]] + [[job] for job in alone]
-    with ProcessPoolExecutor(max(1, workers), mp_context=get_context("spawn"), initializer=_ignore_ctrl_c) as pool:
+    with ProcessPoolExecutor(WORKERS, mp_context=get_context("spawn"), initializer=_ignore_ctrl_c) as pool:
         for batch in batches:
             pending, queue = {}, list(batch)
             while queue or pending:
-                while queue and len(pending) < max(1, workers):
+                while queue and len(pending) < WORKERS:
                     src, params = queue.pop(0)
                     copy = Path(failed_dir or staging) / src.name
                     fut = pool.submit(_run_one, src, staging / src.name, params, copy)

@@ -1,0 +1,95 @@
+"""The methods that parts 1e and 1f time, one record each.
+
+The timing study (``timing_study``), its bar chart (``timing_plots``),
+``python -m helpers.bench`` and part 1e's sweeps and memory check
+(``scaling``) all read METHODS: a new gradient method is one record here
+plus its function.
+"""
+
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+from .complexity import forward_steps, reverse_steps
+from .forward_mode import f_and_grad_forward
+from .model import f
+from .reverse_mode import f_and_grad_reverse, f_and_grad_reverse_fused
+from .torch_reference import f_and_grad_torch
+
+ROLES = ("ours", "framework", "baseline", "bandwidth probe", "compute probe")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """One problem as the methods take it.  x: (d0,), A: (d1, d0), B: (d2, d1)
+    for our code (NumPy on the CPU, tensors on a GPU); xt, At, Bt the same
+    as torch tensors, for the framework methods (None where none runs);
+    chunk_size for ``forward chunked`` (0: not timed)."""
+    x: Any
+    A: Any
+    B: Any
+    chunk_size: int = 0
+    xt: Any = None
+    At: Any = None
+    Bt: Any = None
+
+
+@dataclass(frozen=True)
+class Method:
+    """One timed method at d0 = d1 = d2 = d.
+
+    role:     one of ROLES.
+    call:     call(p) with p an Inputs; (f, grad) when ``gradient``.
+    reads:    d x d matrices it reads from memory, if memory-bound (GB/s
+              shown), else 0.
+    flops:    its flops in units of d^3, if compute-bound (GFLOP/s shown), else 0.
+    slow:     Theta(d^3) work (seconds at d = 8000): warmed up at a small size
+              and timed fewer times.
+    gradient: returns (f, grad); compared with reverse mode's gradient.
+    steps:    its exact counts in ``complexity`` (forward_steps, reverse_steps).
+    memory:   its key in ``complexity.extra_memory``.
+    chunked:  needs Inputs.chunk_size (skipped when it is 0).
+    """
+    name: str
+    role: str
+    call: Callable[[Inputs], Any]
+    reads: int = 0
+    flops: int = 0
+    slow: bool = False
+    gradient: bool = True
+    steps: Optional[Callable] = None
+    memory: Optional[str] = None
+    chunked: bool = False
+
+
+def _gemm(p):
+    p.B @ p.A               # the d x d product is dropped at once, not kept as a result
+
+
+def _jacfwd(p):
+    import torch
+
+    f_torch = lambda x, A, B: torch.sigmoid(B @ torch.sigmoid(A @ x)).sum()   # noqa: E731
+    return None, torch.func.jacfwd(f_torch)(p.xt, p.At, p.Bt)
+
+
+METHODS = [
+    Method("f alone", "baseline", lambda p: f(p.x, p.A, p.B), reads=2, gradient=False),
+    Method("matvec A x", "bandwidth probe", lambda p: p.A @ p.x, reads=1, gradient=False),
+    Method("GEMM B A", "compute probe", _gemm, flops=2, slow=True, gradient=False),
+    Method("forward", "ours", lambda p: f_and_grad_forward(p.x, p.A, p.B), flops=2, slow=True,
+           steps=forward_steps, memory="forward"),
+    Method("forward chunked", "ours", lambda p: f_and_grad_forward(p.x, p.A, p.B, chunk_size=p.chunk_size),
+           flops=2, slow=True, steps=forward_steps, memory="forward", chunked=True),
+    Method("reverse", "ours", lambda p: f_and_grad_reverse(p.x, p.A, p.B), reads=4,
+           steps=reverse_steps, memory="reverse"),
+    Method("reverse fused", "ours", lambda p: f_and_grad_reverse_fused(p.x, p.A, p.B), reads=3,
+           steps=reverse_steps, memory="fused"),
+    Method("PyTorch autograd", "framework", lambda p: f_and_grad_torch(p.xt, p.At, p.Bt), reads=4),
+    Method("torch.func.jacfwd", "framework", _jacfwd, slow=True),
+]
+METHOD = {m.name: m for m in METHODS}
+
+
+def runnable(p):
+    """The methods that run on ``p``: all but the chunked ones when p.chunk_size is 0."""
+    return [m for m in METHODS if p.chunk_size or not m.chunked]
