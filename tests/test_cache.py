@@ -216,7 +216,7 @@ def test_ctrl_c_stops_at_once_and_changes_nothing(project, tmp_path):
     deadline = time.monotonic() + 30                # until 1b's kernel is in its sleeping cell
     while not Path("notebooks/ran-1b.txt").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
-    time.sleep(0.2)
+    time.sleep(1.5)                                 # and papermill waits quietly for it
     t0 = time.monotonic()
     os.killpg(proc.pid, signal.SIGINT)              # what Ctrl-C in a terminal does
     rest, err = proc.communicate(timeout=30)

@@ -12,8 +12,19 @@ render
     merge         one clean notebook from the executed parts
     appendix      the helpers package's source, for the appendix
     title         title-page data: report.toml, student name
+    provenance    commit, machine and package versions, for Reproducibility
     render        HTML and PDF (nbconvert templates, XeLaTeX), atomic writes
+    pages         the PDF's page map (pages.json, the Gradescope line)
     render_stage  the report, unless its inputs are unchanged
 
 cli ties them together (``python -m helpers.report --help``).
 """
+
+import sys
+
+# nbformat validates with jsonschema, which on import compiles the grammar of
+# its optional IRI format checker (rfc3987_syntax) when that is installed:
+# over a second of every build process and notebook worker, for a format the
+# notebook schema never uses.  A None entry makes that optional import fail
+# as if the package were absent, which jsonschema allows for.
+sys.modules.setdefault("rfc3987_syntax", None)

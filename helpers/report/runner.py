@@ -76,10 +76,18 @@ def _ignore_ctrl_c():
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _stop(signum, frame):
+    """Ctrl-C in a worker: what papermill, asyncio and the kernel client print
+    while they tear down is noise (the build process says what happened),
+    so this worker's stderr goes quiet first."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+    raise KeyboardInterrupt
+
+
 def _run_one(src, dst, params, failed_copy):
     """Run one notebook (in a worker process); None, or the failure message.
     Ctrl-C stops the notebook and its kernel and returns quietly."""
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGINT, _stop)
     try:
         return _papermill(src, dst, params, failed_copy)
     except KeyboardInterrupt:
