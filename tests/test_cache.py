@@ -1,7 +1,6 @@
 """The run stage's cache and the render stage's inputs: what reruns a
 notebook, what reuses its outputs, and what the report then shows."""
 
-import json
 import os
 import signal
 import subprocess
