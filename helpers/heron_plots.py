@@ -24,7 +24,8 @@ def heron_history(x, n_iter):
     program, taken from ``heron_sqrt_forward`` itself (no second copy of the
     recursion).  Cost: O(n_iter^2 * m), fine for n_iter up to a few hundred.
     """
-    pairs = [heron_sqrt_forward(x, k) for k in range(check_count("n_iter", n_iter, minimum=0) + 1)]
+    n_iter = check_count("n_iter", n_iter, minimum=0)
+    pairs = [heron_sqrt_forward(x, k) for k in range(n_iter + 1)]
     return np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
 
 

@@ -39,9 +39,10 @@ def appendix_cells(package=PACKAGE):
         f"The modules of the `{package.name}` package that compute the answers, in full: the "
         "function and its inputs, the Jacobians of 1a, the PyTorch reference, forward and "
         "reverse mode, and Heron's method with both derivatives. Two small functions they call: "
-        f"`array_module(x)` (in `{package.name}/_arrays.py`) returns `numpy` or `torch`, whichever "
-        f"`x` belongs to, and `check_count(name, n, minimum=1)` (in `{package.name}/_checks.py`) returns `n` when "
-        "it is an integer of at least `minimum` and otherwise raises an error that names it. "
+        f"`array_module(x)` (in `{package.name}/_arrays.py`) returns `numpy` or `torch`, "
+        "whichever `x` belongs to, and `check_count(name, n, minimum=1)` "
+        f"(in `{package.name}/_checks.py`) returns `n` when it is an integer of at least "
+        "`minimum` and otherwise raises an error that names it. "
         f"The rest of the package, in the same folder, measures, tabulates and plots: {others}; "
         f"`{package.name}/report/` builds this report.")]
     for f in source_files(package):
