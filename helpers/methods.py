@@ -9,7 +9,7 @@ plus its function.
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from .complexity import forward_steps, reverse_steps
+from .complexity import forward_steps, reverse_steps, totals
 from .forward_mode import f_and_grad_forward
 from .model import f
 from .reverse_mode import f_and_grad_reverse, f_and_grad_reverse_fused
@@ -59,6 +59,10 @@ class Method:
     steps: Optional[Callable] = None
     memory: Optional[str] = None
     chunked: bool = False
+
+    def madds(self, d0, d1, d2):
+        """Its exact multiply-adds at (d0, d1, d2), from ``steps``."""
+        return totals(self.steps(d0, d1, d2))["madds"]
 
 
 def _gemm(p):

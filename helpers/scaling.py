@@ -5,7 +5,7 @@ clock (log-log sweeps and their slopes) and the memory against tracemalloc.
 import numpy as np
 
 from ._checks import check_count
-from .complexity import extra_memory, totals
+from .complexity import extra_memory
 from .machine import blas_threads
 from .methods import METHOD, METHODS, Inputs
 from .model import make_problem
@@ -45,7 +45,7 @@ def sweep(shapes, *, repeats=3, seed=0, threads=1, min_sample_s=0.005):
                             repeats=repeats, warmup=1, min_sample_s=min_sample_s)
         rows.append({"d0": d0, "d1": d1, "d2": d2,
                      **{f"{m}_s": st[m]["median_s"] for m in SWEPT},
-                     **{f"{m}_madds": totals(METHOD[m].steps(d0, d1, d2))["madds"] for m in SWEPT}})
+                     **{f"{m}_madds": METHOD[m].madds(d0, d1, d2) for m in SWEPT}})
     return rows
 
 

@@ -9,7 +9,6 @@ import re
 
 import numpy as np
 import pytest
-import torch
 
 from helpers import (
     f, f_and_grad_forward, f_and_grad_reverse, f_and_grad_reverse_fused, f_and_grad_torch,
@@ -23,6 +22,7 @@ from helpers.saturation import mp_gradient, saturation_table
 from helpers.scaling import measured_memory, sweep, sweep_plan
 from helpers.timing import time_calls
 from helpers.timing_study import timing_study
+from test_problem1 import as_torch
 
 # --------------------------------------------------------------- check_count
 
@@ -109,10 +109,6 @@ def test_numpy_integers_work_wherever_a_count_is_taken():
 
 
 # --------------------------------------------------------------- check_inputs
-
-def as_torch(*arrays):
-    return tuple(torch.from_numpy(np.ascontiguousarray(a)) for a in arrays)
-
 
 @pytest.mark.parametrize("shapes", [
     # (x shape, A shape, B shape)
