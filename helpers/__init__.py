@@ -20,6 +20,7 @@ Both:
     accuracy         relative errors, digits, tables, finite/complex-step oracles
     saturation       part 1d: accuracy in the sigmoids' tails against mpmath
     listing          show_source: the live source of a function, highlighted
+    claims           claim: a sentence of the report, checked against its data
     report           the report build behind build_report.sh
 """
 
@@ -27,6 +28,7 @@ from .accuracy import (
     UNIT_ROUNDOFF, agreement_row, central_difference, complex_step, correct_digits,
     heron_complex, markdown_table, max_rel_error, rel_error,
 )
+from .claims import claim
 from .forward_mode import f_and_grad_forward
 from .heron import heron_sqrt, heron_sqrt_forward, heron_sqrt_reverse
 from .heron_plots import (
@@ -46,5 +48,5 @@ __all__ = [
     "UNIT_ROUNDOFF", "agreement_row", "central_difference", "complex_step",
     "correct_digits", "heron_complex", "markdown_table", "max_rel_error", "rel_error",
     "heron_history", "plot_error_history", "plot_error_vs_x",
-    "plot_value_and_derivative_errors", "show_source",
+    "plot_value_and_derivative_errors", "show_source", "claim",
 ]

@@ -144,3 +144,34 @@ def heron_complex(z, n_iter, tol=None):
         if tol is not None and abs(y.real - y_prev.real) <= tol * abs(y.real):
             return y, k
     return y, n_iter
+
+
+def heron_small_n_rows(derivative, x0, n_max):
+    """Rows N = 0..n_max for a Heron derivative ``derivative(x0, N) -> (y_N,
+    dy_N/dx)`` (forward or reverse mode) at the point x0: the derivative,
+    the complex step of the same N-step program (``heron_complex``), their
+    absolute difference and the relative error against 1/(2 sqrt(x0)).
+    Cost: O(n_max^2) Heron steps."""
+    rows = []
+    for n in range(n_max + 1):
+        d = derivative(x0, n)[1]
+        cs = complex_step(lambda z: heron_complex(z, n)[0], x0)
+        rows.append({"N": n, "derivative": d, "complex step": cs, "abs. diff.": abs(d - cs),
+                     "rel. error vs exact": abs(d - 0.5 / math.sqrt(x0)) * 2 * math.sqrt(x0)})
+    return rows
+
+
+def heron_stopping_rows(derivative, xs, n_iter, tols):
+    """Rows for every tol in ``tols`` and x in ``xs``: the steps the stopping
+    rule let the program run, and the relative difference of
+    ``derivative(x, n_iter, tol=tol)[1]`` to the complex step of the same
+    program and to 1/(2 sqrt(x)).  Cost: O(len(tols) len(xs) n_iter)."""
+    rows = []
+    for tol in tols:
+        for x in xs:
+            d = derivative(x, n_iter, tol=tol)[1]
+            cs = complex_step(lambda z: heron_complex(z, n_iter, tol)[0], x)
+            rows.append({"tol": tol, "x": x, "steps": heron_complex(complex(x), n_iter, tol)[1],
+                         "rel. diff. to complex step": abs(d - cs) / abs(cs),
+                         "rel. error vs exact": abs(d - 0.5 / math.sqrt(x)) * 2 * math.sqrt(x)})
+    return rows

@@ -26,7 +26,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m helpers.bench", description=__doc__.split("\n")[0])
     ap.add_argument("--d", type=int, default=8000, help="d0 = d1 = d2 (default %(default)s)")
     ap.add_argument("--repeats", type=int, default=7, help="timed calls of the fast methods")
-    ap.add_argument("--slow-repeats", type=int, default=1, help="timed calls of the O(d^3) ones")
+    ap.add_argument("--slow-repeats", type=int, default=3, help="timed calls of the O(d^3) ones")
     ap.add_argument("--chunk-size", type=int, default=2000, help="for forward chunked; 0 skips it")
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
     ap.add_argument("--results", help="also save JSON/CSV into this folder")

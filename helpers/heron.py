@@ -110,16 +110,12 @@ def heron_sqrt_forward(x, n_iter=100, *, tol=None):
 
 
 def heron_sqrt_reverse(x, n_iter=100, *, tol=None):
-    """(y_N, dy_N/dx) by reverse mode: record the forward sweep, then pull
-    the adjoint back from y_N to x.
+    """(y_N, dy_N/dx) by reverse mode: tape the forward sweep, then pull the
+    adjoint back from y_N to x.  Cost: about twice heron_sqrt.
 
-    Memory: the tape keeps every y_{k-1}, since a_k and b_k depend on it:
-    8 N bytes for a scalar x (a packed array of doubles: 8 MB for N = 10**6),
-    one float64 array per step for an array x.  With tol, element i ran
-    steps[i] steps, so step k acted on it iff k < steps[i]: one integer per
-    element replaces a mask per step.  Recomputing the iterates instead would
-    cost O(N^2) time; checkpointing trades between the two.
-    Cost: about twice heron_sqrt.
+    Memory: the tape of every y_{k-1} (a_k and b_k depend on it): 8 N bytes
+    for a scalar x, one float64 array per step for an array x.  With tol,
+    element i ran steps[i] steps, so step k+1 acted on it iff k < steps[i].
     """
     x = _check(x, n_iter, tol)
     y = 1.0 + 0.0 * x

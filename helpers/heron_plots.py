@@ -34,7 +34,7 @@ def _axes(ax):
     if ax is None:
         import matplotlib.pyplot as plt  # here, so that import helpers stays light
 
-        _, ax = plt.subplots(figsize=(7, 4), layout="constrained")
+        _, ax = plt.subplots(figsize=(6, 2.6), layout="constrained")
     return ax
 
 

@@ -43,7 +43,8 @@ class Method:
               shown), else 0.
     flops:    its flops in units of d^3, if compute-bound (GFLOP/s shown), else 0.
     slow:     Theta(d^3) work (seconds at d = 8000): warmed up at a small size
-              and timed fewer times.
+              and timed ``slow_repeats`` times.
+    context:  a peer that only adds context (jacfwd): timed once, and labelled so.
     gradient: returns (f, grad); compared with reverse mode's gradient.
     steps:    its exact counts in ``complexity`` (forward_steps, reverse_steps).
     memory:   its key in ``complexity.extra_memory``.
@@ -55,6 +56,7 @@ class Method:
     reads: int = 0
     flops: int = 0
     slow: bool = False
+    context: bool = False
     gradient: bool = True
     steps: Optional[Callable] = None
     memory: Optional[str] = None
@@ -89,7 +91,7 @@ METHODS = [
     Method("reverse fused", "ours", lambda p: f_and_grad_reverse_fused(p.x, p.A, p.B), reads=3,
            steps=reverse_steps, memory="fused"),
     Method("PyTorch autograd", "framework", lambda p: f_and_grad_torch(p.xt, p.At, p.Bt), reads=4),
-    Method("torch.func.jacfwd", "framework", _jacfwd, slow=True),
+    Method("torch.func.jacfwd", "framework", _jacfwd, slow=True, context=True),
 ]
 METHOD = {m.name: m for m in METHODS}
 

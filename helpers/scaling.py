@@ -15,17 +15,10 @@ SWEPT = ("forward", "reverse")      # the methods the sweeps time, by name in me
 
 
 def sweep_plan(max_d, points=6):
-    """Shapes (d0, d1, d2) to time: 'square' from max_d/5 to max_d, and 'd0',
-    'd1', 'd2', each varying that size from base/8 to 2 base with the other
-    two at base = max_d/2.  Geometric spacing, ``points`` sizes per sweep."""
+    """Shapes (d, d, d) to time, d from max_d/5 to max_d: ``points`` sizes
+    spaced geometrically (fewer where two round to the same integer)."""
     max_d, points = check_count("max_d", max_d, minimum=16), check_count("points", points, minimum=2)
-    geom = lambda lo, hi: sorted({round(float(v)) for v in np.geomspace(lo, hi, points)})
-    base = max_d // 2
-    plan = {"square": [(n, n, n) for n in geom(max_d / 5, max_d)]}
-    for k in range(3):
-        plan[f"d{k}"] = [tuple(n if j == k else base for j in range(3))
-                         for n in geom(base / 8, 2 * base)]
-    return plan
+    return [(n, n, n) for n in sorted({round(float(v)) for v in np.geomspace(max_d / 5, max_d, points)})]
 
 
 def sweep(shapes, *, repeats=3, seed=0, threads=1, min_sample_s=0.005):

@@ -13,7 +13,7 @@ COLORS = dict(zip(SWEPT, ("tab:blue", "tab:orange")))
 ROLE_COLORS = dict(zip(ROLES, ("tab:blue", "tab:red", "tab:gray", "tab:green", "tab:purple")))
 
 
-def _axes(ax, figsize=(7, 4)):
+def _axes(ax, figsize=(6, 2.6)):
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax.figure, ax
@@ -54,24 +54,6 @@ def plot_sweep(rows, vary, *, ax=None, legend=True):
     return fig
 
 
-def plot_sweep_panels(sweeps, names=("d0", "d1", "d2")):
-    """One log-log panel per one-size sweep ({name: rows}), side by side and
-    sharing the time axis; the slopes are written inside each panel."""
-    fig, axes = plt.subplots(1, len(names), figsize=(7, 4), layout="constrained", sharey=True)
-    for i, (ax, name) in enumerate(zip(np.atleast_1d(axes), names)):
-        plot_sweep(sweeps[name], name, ax=ax, legend=False)
-        slopes = sweep_slopes(sweeps[name], name)
-        ax.text(0.04, 0.97, "\n".join(f"{m}: {f:.2f} ({p:.2f})" for m, (f, p) in slopes.items()),
-                transform=ax.transAxes, va="top", fontsize="x-small",
-                bbox={"facecolor": "white", "alpha": 0.8, "linewidth": 0})
-        if i:
-            ax.set_ylabel("")
-    handles = [plt.Line2D([], [], color=c, marker="o", label=m) for m, c in COLORS.items()]
-    fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize="small",
-               title="slope fitted (slope of the counts)", title_fontsize="small")
-    return fig
-
-
 def plot_timings(rows, *, ax=None, title=None):
     """Horizontal bars of median seconds (log scale), whiskers from the
     fastest to the slowest call, coloured by role, each labelled with its
@@ -92,7 +74,7 @@ def plot_timings(rows, *, ax=None, title=None):
     ax.set_xlim(med.min() / 2, max(r["max_s"] for r in rows) * 100)
     ax.set_xlabel("seconds (bar: median; whiskers: fastest to slowest call)")
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in ROLE_COLORS.values()]
-    ax.legend(handles, ROLE_COLORS, fontsize="x-small", loc="lower right")
+    ax.legend(handles, ROLE_COLORS, fontsize="small", loc="lower right")
     if title:
         ax.set_title(title)
     return fig

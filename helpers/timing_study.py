@@ -2,10 +2,13 @@
 the performance checks of ``python -m helpers.bench``.
 
 Used by notebooks/1f_timing.ipynb and by ``python -m helpers.bench``.
-The O(d^2) methods get one warm-up and
-``repeats`` timed calls; the O(d^3) ones (GEMM, forward mode, jacfwd:
-seconds each at d = 8000) are warmed up at a small size and timed
-``slow_repeats`` times.  The functions return numbers and print nothing.
+The O(d^2) methods get one warm-up and ``repeats`` timed calls; the O(d^3)
+ones (GEMM, forward mode: seconds each at d = 8000) are warmed up at a
+small size and timed ``slow_repeats`` times; a peer that only adds context
+(jacfwd) is timed once.  The two probes, the bare GEMM and the bare
+matrix-vector product, are also timed at a second size, ``probe_d``, whose
+rates predict the forward/reverse time ratio at d without using the
+gradients' own times.  The functions return numbers and print nothing.
 """
 
 import time
@@ -36,37 +39,63 @@ def _inputs(A, B, x, *, chunk_size, device):
     return Inputs(x, A, B, chunk_size, xt, At, Bt)
 
 
-def timing_study(d=8000, *, repeats=7, slow_repeats=1, warmup_d=256, chunk_size=0,
-                 seed=0, device="cpu"):
-    """Time every method of ``methods.METHODS`` at d0 = d1 = d2 = d, float64.
+PROBES = ("GEMM B A", "matvec A x")      # rates measured apart from the gradients
 
-    Returns {'machine', 'params', 'rows', 'agreement', 'wall_s',
+
+def _time(methods, p, *, repeats, slow_repeats, device, results):
+    """time_calls stats of ``methods`` on ``p``: the fast ones after one
+    warm-up, the slow ones ``slow_repeats`` times, the context ones once."""
+    groups = ((lambda m: not m.slow, repeats, 1),
+              (lambda m: m.slow and not m.context, slow_repeats, 0),
+              (lambda m: m.context, 1, 0))
+    stats = {}
+    for member, n, warmup in groups:
+        fns = {m.name: (lambda m=m: m.call(p)) for m in methods if member(m)}
+        if fns:
+            stats.update(time_calls(fns, repeats=n, warmup=warmup, device=device, results=results))
+    return stats
+
+
+def _calls(m, st):
+    """How a method was timed: '7 + 1' (timed + warm-up), '3 + 1 small', '1 + 1 small, context'."""
+    return f"{st['repeats']} + 1" + (" small" if m.slow else "") + (", context" if m.context else "")
+
+
+def timing_study(d=8000, *, repeats=7, slow_repeats=3, warmup_d=256, chunk_size=0,
+                 seed=0, device="cpu", probe_d=None):
+    """Time every method of ``methods.METHODS`` at d0 = d1 = d2 = d, float64,
+    and the two PROBES again at ``probe_d`` (default d // 2).
+
+    Returns {'machine', 'params', 'rows', 'probes', 'agreement', 'wall_s',
     'background_load'}: one row per method (median/min/max seconds, spread,
     repeats, peak extra bytes, GB/s or GFLOP/s, ratios to f, to PyTorch
-    autograd and to the GEMM) and the max relative difference of each
+    autograd and to the GEMM), the probes' time_calls stats at probe_d
+    ({'d': probe_d, name: stats}), and the max relative difference of each
     gradient from our reverse mode.
     """
     d, repeats, slow_repeats, warmup_d = (check_count(n, v) for n, v in (
         ("d", d), ("repeats", repeats), ("slow_repeats", slow_repeats), ("warmup_d", warmup_d)))
     chunk_size = check_count("chunk_size", chunk_size, minimum=0)
+    probe_d = max(1, d // 2) if probe_d is None else check_count("probe_d", probe_d)
     t_start, cpu_start = time.perf_counter(), cpu_seconds()
     small = _inputs(*make_problem(warmup_d, warmup_d, warmup_d, seed=seed),
                     chunk_size=chunk_size and max(1, chunk_size * warmup_d // d), device=device)
     for m in runnable(small):                   # library start-up, at a small size
         m.call(small)
+    timing = {"repeats": repeats, "slow_repeats": slow_repeats, "device": device}
+    probe = _inputs(*make_problem(probe_d, probe_d, probe_d, seed=seed), chunk_size=0, device=device)
+    probes = {"d": probe_d, **_time([METHOD[k] for k in PROBES], probe, results=None, **timing)}
+    del probe
     p = _inputs(*make_problem(d, d, d, seed=seed), chunk_size=chunk_size, device=device)
-    methods = sorted(runnable(p), key=lambda m: m.slow)        # the fast ones first
-    stats, out = {}, {}
-    for slow, n, warmup in ((False, repeats, 1), (True, slow_repeats, 0)):
-        stats.update(time_calls({m.name: (lambda m=m: m.call(p)) for m in methods if m.slow == slow},
-                                repeats=n, warmup=warmup, device=device, results=out))
+    methods = sorted(runnable(p), key=lambda m: (m.slow, m.context))   # the fast ones first
+    out = {}
+    stats = _time(methods, p, results=out, **timing)
     matrix_bytes = 8 * d * d
     rows = []
     for m in methods:
         st = stats[m.name]
         t = st["median_s"]
-        rows.append({"method": m.name, "role": m.role, **st,
-                     "calls": f"{st['repeats']} + 1" + (" small" if m.slow else ""),
+        rows.append({"method": m.name, "role": m.role, **st, "calls": _calls(m, st),
                      "GB_per_s": m.reads * matrix_bytes / t / 1e9 if m.reads else None,
                      "GFLOP_per_s": m.flops * d**3 / t / 1e9 if m.flops else None})
     ref = {"vs_f": "f alone", "vs_autograd": "PyTorch autograd", "vs_gemm": "GEMM B A"}
@@ -75,8 +104,9 @@ def timing_study(d=8000, *, repeats=7, slow_repeats=1, warmup_d=256, chunk_size=
     agreement = {f"{m.name} vs reverse": max_rel_error(out[m.name][1], out["reverse"][1])
                  for m in methods if m.gradient and m.name != "reverse"}
     params = {"d": d, "repeats": repeats, "slow_repeats": slow_repeats, "warmup_d": warmup_d,
-              "chunk_size": chunk_size, "seed": seed, "device": device, "dtype": "float64"}
-    return {"machine": machine_info(device), "params": params, "rows": rows,
+              "chunk_size": chunk_size, "seed": seed, "device": device, "dtype": "float64",
+              "probe_d": probe_d}
+    return {"machine": machine_info(device), "params": params, "rows": rows, "probes": probes,
             "agreement": agreement, "wall_s": time.perf_counter() - t_start,
             "background_load": background_load(cpu_start, t_start)}
 
@@ -115,22 +145,34 @@ def targets(study):
 
 
 def mode_comparison(study):
-    """The answer of part 1f in numbers: seconds of forward, reverse and
-    PyTorch autograd, their ratios, and the multiply-add ratio of the counts
-    turned into a time ratio by the two probes' rates (the GEMM's and the
-    matrix-vector product's multiply-adds per second), measured apart from
-    the gradients.  Returns a dict of floats."""
+    """The answer of part 1f in numbers (a dict of floats).
+
+    Measured at d: '<k>_s' (median), '<k>_min_s', '<k>_max_s' and '<k>_n'
+    (timed calls) for k in forward, reverse, autograd; 'forward_vs_reverse'
+    and 'reverse_vs_autograd' (ratios of medians).
+    Predicted at d from the probes at probe_d (never from the gradients'
+    own times): 'gemm_madds_per_s' and 'matvec_madds_per_s', the probes'
+    multiply-adds per second; 'predicted_forward_s' and
+    'predicted_reverse_s', each mode's exact multiply-adds at d (part 1e)
+    over the rate of its kind of product; 'predicted_time_ratio', their
+    quotient (= 'madds_ratio' x matvec rate / GEMM rate); 'probe_d'.
+    """
     by = {r["method"]: r for r in study["rows"]}
-    d = study["params"]["d"]
+    d, pr = study["params"]["d"], study["probes"]
     fwd, rev = (METHOD[k].madds(d, d, d) for k in ("forward", "reverse"))
-    gemm_rate = d**3 / by["GEMM B A"]["median_s"]           # multiply-adds per second
-    matvec_rate = d**2 / by["matvec A x"]["median_s"]
-    t = {k: by[k]["median_s"] for k in ("forward", "reverse", "PyTorch autograd")}
-    return {"forward_s": t["forward"], "reverse_s": t["reverse"], "autograd_s": t["PyTorch autograd"],
-            "forward_vs_reverse": t["forward"] / t["reverse"],
-            "reverse_vs_autograd": t["reverse"] / t["PyTorch autograd"],
-            "madds_ratio": fwd / rev, "gemm_madds_per_s": gemm_rate, "matvec_madds_per_s": matvec_rate,
-            "predicted_time_ratio": fwd / rev * matvec_rate / gemm_rate}
+    gemm_rate = pr["d"]**3 / pr["GEMM B A"]["median_s"]        # multiply-adds per second
+    matvec_rate = pr["d"]**2 / pr["matvec A x"]["median_s"]
+    out = {"probe_d": pr["d"], "madds_ratio": fwd / rev,
+           "gemm_madds_per_s": gemm_rate, "matvec_madds_per_s": matvec_rate,
+           "predicted_forward_s": fwd / gemm_rate, "predicted_reverse_s": rev / matvec_rate}
+    out["predicted_time_ratio"] = out["predicted_forward_s"] / out["predicted_reverse_s"]
+    for key, name in (("forward", "forward"), ("reverse", "reverse"), ("autograd", "PyTorch autograd")):
+        r = by[name]
+        out.update({f"{key}_s": r["median_s"], f"{key}_min_s": r["min_s"],
+                    f"{key}_max_s": r["max_s"], f"{key}_n": r["repeats"]})
+    out["forward_vs_reverse"] = out["forward_s"] / out["reverse_s"]
+    out["reverse_vs_autograd"] = out["reverse_s"] / out["autograd_s"]
+    return out
 
 
 def summary_rows(study):

@@ -61,11 +61,8 @@ def run_in_this_process(jobs, staging, log=print, failed_dir=None, succeeded=Non
 @pytest.fixture
 def fast_builds(monkeypatch):
     """Builds in this process that start no kernels (``run_in_this_process``
-    stands in for the runner) and leave out the appendix (listings of
-    helpers/, most of an HTML export's time): for tests of which notebooks
-    run and what the report shows of them.  test_build_end_to_end covers
-    papermill and the appendix."""
-    from helpers.report import merge, run_stage
+    stands in for the runner): for tests of which notebooks run and what the
+    report shows of them.  test_build_end_to_end covers papermill."""
+    from helpers.report import run_stage
 
     monkeypatch.setattr(run_stage, "execute", run_in_this_process)
-    monkeypatch.setattr(merge, "appendix_cells", lambda *a, **k: [])

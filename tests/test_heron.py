@@ -235,3 +235,46 @@ def test_every_function_checks_its_arguments(fun):
     out = fun(2.0, np.int64(50), tol=np.float32(1e-6))      # NumPy scalars are accepted
     value = out[0] if isinstance(out, tuple) else out
     assert abs(value - math.sqrt(2.0)) < 1e-10
+
+
+# The tables of parts 2b and 2c (helpers.accuracy), against this file's oracle.
+
+@pytest.mark.parametrize("fun", DERIVATIVES, ids=name)
+def test_small_n_rows_tabulate_the_complex_step(fun):
+    from helpers.accuracy import heron_small_n_rows
+
+    rows = heron_small_n_rows(fun, 2.0, 5)
+    assert [r["N"] for r in rows] == list(range(6))
+    for r in rows:
+        assert r["complex step"] == pytest.approx(complex_step(2.0, r["N"])[1], rel=1e-14, abs=1e-300)
+        assert r["abs. diff."] == abs(r["derivative"] - r["complex step"]) < 1e-14
+        assert r["rel. error vs exact"] == pytest.approx(
+            abs(r["derivative"] * 2 * math.sqrt(2.0) - 1), rel=1e-9, abs=1e-16)
+    assert rows[0]["rel. error vs exact"] == 1.0 and rows[-1]["rel. error vs exact"] < 1e-15
+
+
+def test_small_n_rows_catch_a_wrong_derivative():
+    from helpers.accuracy import heron_small_n_rows
+
+    wrong = lambda x, n: (None, heron_sqrt_forward(x, n)[1] * (1 + 1e-9))   # noqa: E731
+    assert max(r["abs. diff."] for r in heron_small_n_rows(wrong, 2.0, 5)) > 1e-11
+
+
+@pytest.mark.parametrize("fun", DERIVATIVES, ids=name)
+def test_stopping_rows_follow_the_steps_that_ran(fun):
+    from helpers.accuracy import heron_stopping_rows
+
+    rows = heron_stopping_rows(fun, [1e-8, 2.0, 1e10], 100, (1e-14, 1e-2))
+    assert [(r["tol"], r["x"]) for r in rows] == [(t, x) for t in (1e-14, 1e-2) for x in (1e-8, 2.0, 1e10)]
+    for r in rows:
+        assert r["steps"] == steps_taken(r["x"], r["tol"], 100)
+        assert r["rel. diff. to complex step"] < 1e-14
+    assert all(r["rel. error vs exact"] > 1e-10 for r in rows if r["tol"] == 1e-2)
+
+
+def test_stopping_rows_catch_a_derivative_that_ignores_the_rule():
+    from helpers.accuracy import heron_stopping_rows
+
+    ignores = lambda x, n, tol: heron_sqrt_forward(x, n)    # noqa: E731  runs all n steps
+    rows = heron_stopping_rows(ignores, [2.0], 100, (1e-2,))
+    assert rows[0]["rel. diff. to complex step"] > 1e-6

@@ -173,9 +173,12 @@ def test_failing_notebook_names_the_cell_and_keeps_the_previous_report(tiny, tmp
 def test_build_end_to_end(tiny, tmp_path, monkeypatch, capsys):
     """A real build (kernels, XeLaTeX), then a rebuild after a prose edit.
     1a is marked as a timing notebook (metadata report.run_alone): listed
-    first, it still starts only once the others have finished."""
+    first, it still starts only once the others have finished; it checks
+    one claim (helpers.claims.claim), which the report counts, not shows."""
     first = nbformat.read(str(tiny / "1a_first.ipynb"), as_version=4)
     first.metadata["report"] = {"run_alone": True}
+    first.cells.insert(-1, nbformat.v4.new_code_cell(
+        "from helpers.claims import claim\ntext = claim(d0 > 1, f'd0 = {d0} is above one.')"))
     nbformat.write(first, str(tiny / "1a_first.ipynb"))
     sources = {p: p.read_bytes() for p in tiny.glob("*.ipynb")}
     before = tracked_changes()
@@ -201,6 +204,8 @@ def test_build_end_to_end(tiny, tmp_path, monkeypatch, capsys):
     repro = nb.cells[-1].source                 # the Reproducibility table: -p beats --quick beats the default
     assert repro.startswith("# Reproducibility")
     assert "**`d0=7`** (default `5`)" in repro and "**`n_iter=1`** (default `3`)" in repro and "`seed=0`" in repro
+    assert "This run checked 1 claim: " in repro and "helpers.claims.claim" in repro
+    assert "[checked]" not in merged and "claim+json" not in merged     # counted, not shown
     assert "2a_second.ipynb has no code cell tagged 'answer'" in printed.err
     html = (out / "report.html").read_text()
     assert "Ada Lovelace" in html and "Part 2a: Second" in html and "NOISE" not in html
@@ -218,23 +223,24 @@ def test_build_end_to_end(tiny, tmp_path, monkeypatch, capsys):
                             capture_output=True, text=True, check=True).stdout
              for i in range(1, 1 + int(_pdf_pages(out / "report.pdf")))]
     text = "\n".join(pages)
-    for s in ("Homework 4", "APPM 4720/5720", "Ada Lovelace", "d0=7", "Appendix", "forward_mode.py",
-              "Reproducibility"):
+    for s in ("Homework 4", "APPM 4720/5720", "Ada Lovelace", "d0=7", "Reproducibility"):
         assert s in text
+    assert "Appendix" not in text and "d0 = 7 is above one" not in text
+    assert "This run checked 1 claim:" in " ".join(pages[-1].split())       # wrapped lines joined
     assert "Contents" not in text                                           # no table of contents
-    assert pages[1].strip().startswith("Answers at a glance") and "d0 is 7" in pages[1]
+    assert pages[0].strip().startswith("Homework 4") and "Answers at a glance" in pages[0]   # one first page
+    assert "d0 is 7" in pages[0].split("Answers at a glance")[1]
     assert "Gradescope pages: 1a " in printed.out
     page_map = json.loads((out / "pages.json").read_text())
-    assert list(page_map) == ["1a", "2a", "appendix"]
+    assert list(page_map) == ["1a", "2a"]
     assert gradescope_line(page_map) in printed.out                         # the line printed is the file's
     starts = [(pg.strip().splitlines() or [""])[0] for pg in pages]
     first = {key: next(i for i, s in enumerate(starts, 1) if s.startswith(heading))   # each on a new page
              for key, heading in (("1a", "Part 1a: First"), ("2a", "Part 2a: Second"),
-                                  ("appendix", "Appendix"), ("end", "Reproducibility"))}
+                                  ("end", "Reproducibility"))}
     assert page_map == {"1a": list(range(first["1a"], first["2a"])),          # every page, none twice
-                        "2a": list(range(first["2a"], first["appendix"])),
-                        "appendix": list(range(first["appendix"], first["end"]))}
-    body = "\n".join(pages[:next(i for i, s in enumerate(starts) if s.startswith("Appendix"))])
+                        "2a": list(range(first["2a"], first["end"]))}
+    body = "\n".join(pages[:first["end"] - 1])
     assert "$" not in body                                                  # math is typeset
     assert "NOISE" not in text and "# Parameters" not in text               # no stderr, no injected cell
 

@@ -438,3 +438,19 @@ def test_checker_rejects_wrong_shape_and_method():
         gradcheck.gradient_error(fun, x, np.zeros(3))
     with pytest.raises(ValueError, match="method"):
         gradcheck.gradient_error(fun, x, np.zeros(4), method="forward")
+
+
+def test_precision_rows_of_parts_1c_and_1d():
+    """The four comparisons of parts 1c and 1d: float64 to a few units of
+    2^-53, float32 to a few units of 2^-24, and a wrong gradient caught."""
+    from helpers.torch_reference import precision_rows
+
+    rows = precision_rows("forward", f_and_grad_forward, 7, 5, 3, seed=2)
+    assert [(r["comparison"], r["precision"]) for r in rows] == [
+        ("forward vs PyTorch", "float64"), ("forward vs PyTorch", "float32"),
+        ("forward vs float64 ref.", "float32"), ("PyTorch vs float64 ref.", "float32")]
+    assert rows[0]["max rel. error"] < 100 * 2.0**-53
+    assert all(r["max rel. error"] < 100 * 2.0**-24 for r in rows[1:])
+    assert rows[1]["max rel. error"] > 0          # float32 really is rounded
+    wrong = lambda x, A, B: (None, f_and_grad_reverse(x, A, B)[1][::-1])   # noqa: E731
+    assert all(r["digits"] < 3 for r in precision_rows("wrong", wrong, 7, 5, 3, seed=2)[:3])

@@ -1,12 +1,11 @@
 """The render stage on two small executed notebooks (tests/fixtures, as
 papermill leaves them in build/notebooks): the merge and its output
-filter, the appendix, table fitting, the render key and the HTML report.
-No kernel and no LaTeX run (the PDF's page map is checked against the full
-report in test_report_layout.py)."""
+filter, the count of checked claims, table fitting, the render key and the
+HTML report.  No kernel and no LaTeX run (the PDF's page map is checked
+against the full report in test_report_layout.py)."""
 
 import argparse
 import contextlib
-import inspect
 import io
 import os
 import re
@@ -17,8 +16,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-import helpers
-from helpers.report import appendix, render_stage
+from helpers.claims import CLAIM_MIME
+from helpers.report import render_stage
 from helpers.report import merge as merge_mod
 from helpers.report.cli import OK
 from helpers.report.render import fit_tables
@@ -50,8 +49,8 @@ def merged():
 
 
 def part_cells(nb):
-    """The merged cells before the appendix's page break."""
-    end = next(k for k, c in enumerate(nb.cells) if c.cell_type == "raw" and "report-appendix" in c.source)
+    """The merged cells before the Reproducibility section's page break."""
+    end = next(k for k, c in enumerate(nb.cells) if c.cell_type == "raw" and "report-reproducibility" in c.source)
     return nb.cells[:end]
 
 
@@ -119,18 +118,20 @@ def test_parts_and_answers_go_to_the_report_metadata(merged):
          "2026-01-02 03:06 UTC")]                  # papermill's +02:00 end time, in UTC
     assert rows[0]["values"] == [{"name": "d0", "value": "7", "default": "5", "changed": True},
                                  {"name": "seed", "value": "0", "default": "0", "changed": False}]
-    assert nb.metadata.report["appendix"]["label"] == "report-appendix"
+    assert [r["claims"] for r in rows] == [0, 0]
+    assert nb.metadata.report["reproducibility"]["label"] == "report-reproducibility"
 
 
 def test_reproducibility_rows(merged):
     nb, _, _ = merged
     repro = nb.cells[-1].source
     assert repro.startswith("# Reproducibility\n")
+    assert "No sentence of this report was checked against its data in this run" in repro
     assert [ln for ln in repro.splitlines() if ln.startswith("|")] == [
-        "| Part | Parameters | Computed |",
-        "|:-|:------------|:-----|",
-        "| 1a | **`d0=7`** (default `5`), `seed=0` | 2026-01-02 03:04 UTC |",
-        "| 2a | `n_iter=3` | 2026-01-02 03:06 UTC |"]
+        "| Part | Parameters | Claims checked | Computed |",
+        "|:-|:------------|-:|:-----|",
+        "| 1a | **`d0=7`** (default `5`), `seed=0` | 0 | 2026-01-02 03:04 UTC |",
+        "| 2a | `n_iter=3` | 0 | 2026-01-02 03:06 UTC |"]
 
 
 def test_a_part_without_an_answer_is_reported(merged):
@@ -138,29 +139,57 @@ def test_a_part_without_an_answer_is_reported(merged):
     assert problems == ["2a_small.ipynb has no code cell tagged 'answer' with a Markdown output"]
 
 
-# --- appendix ----------------------------------------------------------------
+# --- checked claims -----------------------------------------------------------
 
-# The functions whose results the parts state as answers.
-ANSWER_FUNCTIONS = (helpers.f, helpers.jacobians, helpers.f_and_grad_torch, helpers.f_and_grad_forward,
-                    helpers.f_and_grad_reverse, helpers.f_and_grad_reverse_fused,
-                    helpers.heron_sqrt, helpers.heron_sqrt_forward, helpers.heron_sqrt_reverse)
+CLAIMS = {"print('d0 is', d0)": ["d0 is at least 5.", "d0 is odd."],
+          "display(Markdown(answer))": ["The Jacobian has at most 7 columns."]}
 
 
-def test_appendix_holds_every_module_that_computes_an_answer():
-    code = [c.source for c in appendix.appendix_cells() if c.cell_type == "code"]
-    modules = {inspect.getmodule(fn) for fn in ANSWER_FUNCTIONS}
-    missing = sorted(m.__name__ for m in modules if inspect.getsource(m).rstrip("\n") not in code)
-    assert not missing, f"modules computing answers but absent from the appendix: {missing}"
+def claim_output(text):
+    """The output ``helpers.claims.claim(True, text)`` publishes in a kernel."""
+    return nbformat.v4.new_output("display_data", data={CLAIM_MIME: {"text": text}, "text/plain": f"[checked] {text}"})
 
 
-def test_appendix_note_names_every_other_module():
-    cells = appendix.appendix_cells()
-    note = cells[0].source
-    shown = {re.fullmatch(r"## `helpers/(.+)`", c.source).group(1) for c in cells[1:] if c.cell_type == "markdown"}
-    package = Path(helpers.__file__).parent
-    others = sorted(p.name for p in package.glob("*.py") if p.name not in shown and p.name != "__init__.py")
-    assert others and not [n for n in others if f"`helpers/{n}`" not in note]
-    assert not [n for n in shown if f"`helpers/{n}`" in note]
+@pytest.fixture(scope="module")
+def claimed(tmp_path_factory):
+    """(merged notebook, info) of the fixtures, 1a with CLAIMS checked in two
+    of its cells: a cell of the work and the answer cell, ahead of its Markdown."""
+    executed = fixtures(tmp_path_factory.mktemp("claims"))
+    nb = nbformat.read(str(executed[0]), as_version=4)
+    for cell in nb.cells:
+        claims = [claim_output(text) for text in CLAIMS.get(cell.source.splitlines()[0], [])]
+        if cell.cell_type == "code" and "answer" in cell.metadata.get("tags", []):
+            cell.outputs[:0] = claims
+        elif cell.cell_type == "code":
+            cell.outputs += claims
+    nbformat.write(nb, str(executed[0]))
+    info = title_info(CONFIG, "Ada")
+    merged, _ = merge_mod.merge(executed, info)
+    return merged, info
+
+
+def test_claims_are_counted_per_part_and_in_all(claimed):
+    nb, info = claimed
+    assert [r["claims"] for r in info["parts"]] == [3, 0]
+    repro = nb.cells[-1].source
+    assert "This run checked 3 claims: each sentence of the report that states a range" in repro
+    assert "| 1a | **`d0=7`** (default `5`), `seed=0` | 3 | 2026-01-02 03:04 UTC |" in repro.splitlines()
+
+
+def test_claims_leave_the_report_and_the_other_outputs_stay(claimed):
+    nb, _ = claimed
+    outputs = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs]
+    assert not [out for out in outputs if CLAIM_MIME in out.get("data", {})]
+    assert "[checked]" not in nbformat.writes(nb)
+    (cell,) = [c for c in part_cells(nb) if c.cell_type == "code" and c.source.startswith("print('d0 is'")]
+    assert [summary(o) for o in cell.outputs] == [("stream", "stdout", "d0 is 7\n")]
+
+
+def test_a_claim_in_the_answer_cell_stays_out_of_the_answer_box(claimed):
+    nb, info = claimed
+    assert info["parts"][0]["answer"] == ANSWER_1A
+    boxes = [c.source for c in part_cells(nb) if "answer" in c.metadata.get("tags", [])]
+    assert boxes == [ANSWER_1A]
 
 
 # --- LaTeX tables -------------------------------------------------------------

@@ -18,22 +18,27 @@ import nbformat
 import pytest
 
 import helpers
+import helpers.timing
 from helpers import heron
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build"
 PDF, PAGES, MERGED = BUILD / "report.pdf", BUILD / "pages.json", BUILD / "report.ipynb"
 PARTS = ["1a", "1b", "1c", "1d", "1e", "1f", "2a", "2b", "2c"]
-MAX_PAGES, MAX_APPENDIX_PAGES = 40, 10
+MAX_PAGES = 25
 # The functions each part shows with show_source (cells tagged hide-input).
-LISTINGS = {"1c": [helpers.f_and_grad_forward],
+LISTINGS = {"1a": [helpers.jacobians],
+            "1b": [helpers.f, helpers.sigmoid_and_slope, helpers.f_and_grad_torch],
+            "1c": [helpers.f_and_grad_forward],
             "1d": [helpers.f_and_grad_reverse, helpers.f_and_grad_reverse_fused],
+            "1f": [helpers.timing.time_calls],
             "2a": [helpers.heron_sqrt],
             "2b": [helpers.heron_sqrt_forward, heron._step],
             "2c": [helpers.heron_sqrt_reverse]}
-# What pdftotext gives for typeset characters, back to what the sources say.
+# What pdftotext gives for typeset characters, back to what the sources say
+# (the en dash: LaTeX's "--", as listing headers write "lines 3-9").
 TYPESET = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"',
-                         "\ufb01": "fi", "\ufb02": "fl", "\ufb00": "ff"})
+                         "\ufb01": "fi", "\ufb02": "fl", "\ufb00": "ff", "\u2013": "-"})
 
 
 def _need(why):
@@ -113,11 +118,11 @@ def split_parts(nb):
 def test_answers_page_lists_every_part_with_its_first_page(pdf_pages, pages_json):
     titles = headings()
     assert list(titles) == PARTS
-    assert flat(pdf_pages[1]).startswith("Answers at a glance ")
+    assert flat(pdf_pages[0]).startswith("Homework 4")        # the title block, then the answers
     # The answers may run on over more than one page: everything before part 1a.
     first_part = pages_json["1a"][0]
-    assert first_part >= 3                      # after the title page and the answers page
-    answers = flat(page_text(pdf_pages, range(2, first_part)))
+    assert first_part >= 2
+    answers = flat(page_text(pdf_pages, range(1, first_part))).split("Answers at a glance ", 1)[1]
     at = 0
     for part in PARTS:
         # The heading, in order, with "page N" beside it: after its last word,
@@ -134,8 +139,8 @@ def test_answers_page_lists_every_part_with_its_first_page(pdf_pages, pages_json
 
 # --- pages.json against the PDF -----------------------------------------------
 
-def test_pages_json_names_the_parts_then_the_appendix(pages_json):
-    assert list(pages_json) == [*PARTS, "appendix"]
+def test_pages_json_names_the_parts(pages_json):
+    assert list(pages_json) == PARTS
     for name, pages in pages_json.items():
         assert pages and pages == list(range(pages[0], pages[-1] + 1)), f"{name}: {pages}"
     names = list(pages_json)
@@ -154,24 +159,23 @@ def test_each_part_starts_its_first_page_with_its_heading(pdf_pages, pages_json)
                 assert not flat(pdf_pages[n - 1]).startswith("Part "), f"page {n} of part {part}"
 
 
-def test_the_appendix_and_reproducibility_come_last(pdf_pages, pages_json):
-    appendix = pages_json["appendix"]
-    assert flat(pdf_pages[appendix[0] - 1]).startswith("Appendix:")
-    assert appendix[-1] < len(pdf_pages), "nothing follows the appendix"
-    assert flat(pdf_pages[appendix[-1]]).startswith("Reproducibility ")      # the page after it
+def test_reproducibility_follows_the_last_part(pdf_pages, pages_json):
+    last = pages_json[PARTS[-1]][-1]
+    assert last < len(pdf_pages), "nothing follows the last part"
+    assert flat(pdf_pages[last]).startswith("Reproducibility ")      # the page after it
+    assert not [n for n, page in enumerate(pdf_pages, 1) if flat(page).startswith("Appendix")]   # none any more
 
 
 def test_the_report_stays_short(pdf_pages, pages_json):
     sizes = ", ".join(f"{name} {len(pages)}" for name, pages in pages_json.items())
-    assert len(pdf_pages) <= MAX_PAGES, f"the PDF has {len(pdf_pages)} pages (pages per section: {sizes})"
-    assert len(pages_json["appendix"]) <= MAX_APPENDIX_PAGES, f"the appendix has {len(pages_json['appendix'])} pages"
+    assert len(pdf_pages) <= MAX_PAGES, f"the PDF has {len(pdf_pages)} pages (pages per part: {sizes})"
 
 
 # --- the code shown is the live source ------------------------------------------
 
 def test_listings_in_the_notebook_are_the_live_source(merged):
     parts = split_parts(merged)
-    assert list(parts) == [*PARTS, "appendix", "reproducibility"]
+    assert list(parts) == [*PARTS, "reproducibility"]
     for part, functions in LISTINGS.items():
         # IPython stores a repr without its final newline.
         shown = [out.data["text/plain"].rstrip("\n") for cell in parts[part] if cell.cell_type == "code"
@@ -179,6 +183,14 @@ def test_listings_in_the_notebook_are_the_live_source(merged):
         for fn in functions:
             source = inspect.getsource(fn).rstrip("\n")
             assert source in shown, f"part {part} does not show the source of {fn.__name__}"
+
+
+def listing_header(fn):
+    """The line a listing of ``fn`` prints above its code: 'helpers/x.py, lines a-b'
+    (``Listing.where``), from the live source."""
+    lines, first = inspect.getsourcelines(fn)
+    path = Path(inspect.getsourcefile(fn)).resolve().relative_to(ROOT).as_posix()
+    return f"{path}, lines {first}-{first + len(lines) - 1}"
 
 
 def test_listings_in_the_pdf_show_the_code_not_the_call(pdf_pages, pages_json):
@@ -189,6 +201,16 @@ def test_listings_in_the_pdf_show_the_code_not_the_call(pdf_pages, pages_json):
         for fn in functions:
             def_line = inspect.getsource(fn).splitlines()[0]
             assert flat(def_line) in part_text, f"{def_line!r} not on the pages of part {part}"
+
+
+def test_each_listing_is_printed_once_on_its_parts_pages(pdf_pages, pages_json):
+    for part, functions in LISTINGS.items():
+        for fn in functions:
+            header = re.compile(re.escape(listing_header(fn)) + r"(?!\d)")
+            found = [n for n, page in enumerate(pdf_pages, 1) for _ in header.finditer(flat(page))]
+            assert len(found) == 1, f"{fn.__name__}: {listing_header(fn)!r} printed on pages {found}"
+            assert found[0] in pages_json[part], \
+                f"{fn.__name__} is listed on page {found[0]}, not on a page of part {part} {pages_json[part]}"
 
 
 # --- the boxed answers ------------------------------------------------------------

@@ -1,8 +1,10 @@
 """Fast checks of the report's parts that need no kernel and no LaTeX: the
 page labels and the Gradescope page map, the answer cell's Markdown, the
-live-source listings and the saturation table's mpmath reference.  The
+live-source listings and their LaTeX, and the saturation table's mpmath
+reference.  The
 merge itself is tested on executed notebooks in test_render_stage.py."""
 
+import importlib.util
 import inspect
 import json
 
@@ -26,46 +28,42 @@ AUX = r"""\relax
 \@writefile{toc}{\contentsline {section}{Answers at a glance}{2}{section*.1}\protected@file@percent }
 \newlabel{report-1a}{{}{4}{}{section*.2}{}}
 \newlabel{report-1b}{{}{6}{Part 1b}{section*.3}{}}
-\newlabel{report-appendix}{{}{7}{}{section*.4}{}}
 \newlabel{eq:one}{{3}{5}}
-\newlabel{report-reproducibility}{{}{11}{}{section*.5}{}}
-\newlabel{report-end}{{}{12}{}{page.12}{}}
+\newlabel{report-reproducibility}{{}{11}{}{section*.4}{}}
 \gdef \@abspage@last{12}
 """
 
 
 def test_read_labels_takes_the_page_field_of_each_newlabel():
-    assert read_labels(AUX) == {"report-1a": 4, "report-1b": 6, "report-appendix": 7, "eq:one": 5,
-                                "report-reproducibility": 11, "report-end": 12}
+    assert read_labels(AUX) == {"report-1a": 4, "report-1b": 6, "eq:one": 5, "report-reproducibility": 11}
     assert read_labels("\\relax\n") == {}
 
 
-def test_page_map_runs_each_section_to_the_page_before_the_next():
-    labels = {"report-1a": 4, "report-1b": 6, "report-2a": 7, "report-appendix": 8,
-              "report-reproducibility": 10, "report-end": 10}
+def test_page_map_runs_each_part_to_the_page_before_the_next():
+    labels = {"report-1a": 4, "report-1b": 6, "report-2a": 7, "report-reproducibility": 10}
     pages = page_map(labels, ["1a", "1b", "2a"])
-    assert pages == {"1a": [4, 5], "1b": [6], "2a": [7], "appendix": [8, 9]}
-    assert list(pages) == ["1a", "1b", "2a", "appendix"]          # report order, no Reproducibility
+    assert pages == {"1a": [4, 5], "1b": [6], "2a": [7, 8, 9]}    # the last part: up to Reproducibility
+    assert list(pages) == ["1a", "1b", "2a"]                      # report order, no Reproducibility
     # From a real .aux text: the labels parsed above feed the map.
-    assert page_map(read_labels(AUX), ["1a", "1b"]) == {"1a": [4, 5], "1b": [6], "appendix": list(range(7, 11))}
+    assert page_map(read_labels(AUX), ["1a", "1b"]) == {"1a": [4, 5], "1b": list(range(6, 11))}
 
 
-@pytest.mark.parametrize("drop", ["report-1b", "report-appendix", "report-reproducibility", "report-end"])
+@pytest.mark.parametrize("drop", ["report-1b", "report-reproducibility"])
 def test_page_map_names_a_missing_label(drop):
-    labels = {"report-1a": 4, "report-1b": 6, "report-appendix": 7, "report-reproducibility": 9, "report-end": 9}
+    labels = {"report-1a": 4, "report-1b": 6, "report-reproducibility": 9}
     del labels[drop]
     with pytest.raises(ValueError, match=drop):
         page_map(labels, ["1a", "1b"])
 
 
 def test_gradescope_line_gives_single_pages_and_ranges():
-    pages = {"1a": [4, 5], "1b": [6], "2a": [7, 8, 9], "appendix": [10]}
-    assert gradescope_line(pages) == "Gradescope pages: 1a 4-5, 1b 6, 2a 7-9, appendix 10"
+    pages = {"1a": [4, 5], "1b": [6], "2a": [7, 8, 9]}
+    assert gradescope_line(pages) == "Gradescope pages: 1a 4-5, 1b 6, 2a 7-9"
 
 
 def test_pages_file_round_trip(tmp_path):
     assert read_pages(tmp_path) is None                           # no PDF built yet
-    pages = {"1a": [4, 5], "appendix": [6]}
+    pages = {"1a": [4, 5], "1b": [6]}
     write_pages(tmp_path, pages)
     assert json.loads((tmp_path / PAGES_FILE).read_text()) == pages
     assert read_pages(tmp_path) == pages
@@ -99,6 +97,26 @@ def test_listing_is_the_live_source():
     assert "\\begin{Verbatim}" in latex and "\\end{tcolorbox}" in latex and "\\PY{k}{def}" in latex
     html = listing._repr_html_()
     assert 'class="highlight"' in html and "helpers/heron.py" in html
+
+
+def long_function(folder):
+    """A function of 101 lines, longer than a page, from a module written in ``folder``."""
+    path = folder / "long_listing.py"
+    path.write_text("def long_function():\n" + "".join(f"    x{k} = {k}\n" for k in range(100)))
+    spec = importlib.util.spec_from_file_location("long_listing", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.long_function
+
+
+def test_a_listing_that_fits_on_a_page_is_kept_on_one(tmp_path):
+    short = Listing(helpers.heron_sqrt)._repr_latex_()
+    lines = len(inspect.getsource(helpers.heron_sqrt).splitlines())
+    # The header line and the box's padding, then 0.8 \baselineskip a line of \footnotesize code.
+    assert short.startswith(f"\\Needspace{{{2 + 0.8 * lines:.1f}\\baselineskip}}\n\\par\\noindent")
+    latex = Listing(long_function(tmp_path))._repr_latex_()
+    assert "\\Needspace" not in latex and latex.startswith("\\par\\noindent")
+    assert "\\begin{tcolorbox}[breakable" in latex          # it breaks across pages, as before
 
 
 # --- saturation --------------------------------------------------------------

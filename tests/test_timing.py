@@ -29,7 +29,7 @@ from helpers.scaling import measured_memory, sweep, sweep_plan, sweep_slopes
 from helpers.timing import loglog_slope, save_results, time_calls, traced_peak_bytes
 from helpers.methods import METHODS
 from helpers.timing_plots import plot_timings
-from helpers.timing_study import summary_rows, targets, timing_study
+from helpers.timing_study import mode_comparison, summary_rows, targets, timing_study
 
 # (d0, d1, d2): the 1x1x1 net, each size 1 alone, non-square, all distinct.
 SIZES = [(1, 1, 1), (1, 4, 2), (7, 1, 3), (5, 3, 1), (5, 3, 8), (50, 40, 30), (2, 9, 13)]
@@ -210,20 +210,10 @@ def test_memory_check_catches_wrong_forward(monkeypatch, variant, caught):
 def test_sweep_plan_shapes():
     for max_d, points in [(16, 2), (40, 6), (200, 5), (17, 3)]:
         plan = sweep_plan(max_d, points)
-        assert list(plan) == ["square", "d0", "d1", "d2"]
-        square = [s[0] for s in plan["square"]]
-        assert all(s == (n, n, n) for s, n in zip(plan["square"], square))
+        square = [s[0] for s in plan]
+        assert all(s == (n, n, n) and isinstance(n, int) for s, n in zip(plan, square))
         assert square == sorted(set(square)) and 2 <= len(square) <= points
         assert square[0] == round(max_d / 5) and square[-1] == max_d
-        base = max_d // 2
-        for k in range(3):
-            shapes = plan[f"d{k}"]
-            varied = [s[k] for s in shapes]
-            assert varied == sorted(set(varied)) and 2 <= len(varied) <= points
-            assert varied[0] == max(1, round(base / 8)) and varied[-1] == 2 * base
-            for s in shapes:
-                assert all(s[j] == base for j in range(3) if j != k), (k, s)
-                assert all(isinstance(v, int) and v >= 1 for v in s)
 
 
 def test_sweep_rows():
@@ -436,14 +426,17 @@ def test_study_rows_cover_every_method(study):
     for name, r in rows.items():
         assert r["min_s"] <= r["median_s"] <= r["max_s"] and r["min_s"] > 0
         assert r["repeats"] == len(r["samples"]) == (1 if name in SLOW else 2)
-        assert r["calls"] == ("1 + 1 small" if name in SLOW else "2 + 1")
+        assert r["calls"] == ("1 + 1 small, context" if name == "torch.func.jacfwd"
+                              else "1 + 1 small" if name in SLOW else "2 + 1")
         reads, t = GB_READS.get(name), r["median_s"]
         assert r["GB_per_s"] == (reads and pytest.approx(reads * 8 * STUDY_D**2 / t / 1e9)), name
         assert r["GFLOP_per_s"] == (pytest.approx(2 * STUDY_D**3 / t / 1e9) if name in GFLOPS else None)
     assert {r["role"] for r in study["rows"]} == set(methods.ROLES)
     assert study["params"] == {"d": STUDY_D, "repeats": 2, "slow_repeats": 1, "warmup_d": 16,
                                "chunk_size": 8, "seed": 0, "device": "cpu",
-                               "dtype": "float64"}
+                               "dtype": "float64", "probe_d": STUDY_D // 2}
+    assert set(study["probes"]) == {"d", "GEMM B A", "matvec A x"} and study["probes"]["d"] == STUDY_D // 2
+    assert study["probes"]["GEMM B A"]["repeats"] == 1 and study["probes"]["matvec A x"]["repeats"] == 2
     assert {"cpu", "numpy", "torch"} <= set(study["machine"]) and study["wall_s"] > 0
 
 
@@ -540,8 +533,34 @@ def _fake_study(peak_bytes, d=10, chunk_size=0):
     rows = [{"method": k, "role": "ours", "median_s": t, "min_s": t, "max_s": t, "repeats": 1, "calls": "1 + 1",
              "vs_f": t, "vs_autograd": t / 4.0, "vs_gemm": t / 10.0, "GB_per_s": None, "GFLOP_per_s": None,
              "peak_extra_bytes": peak_bytes} for k, t in times.items()]
+    probes = {"d": d // 2, "GEMM B A": {"median_s": 10.0 / 8}, "matvec A x": {"median_s": 0.5 / 4}}
     return {"rows": rows, "params": {"d": d, "chunk_size": chunk_size}, "machine": {"cpu": "test"},
-            "agreement": {"reverse fused vs reverse": 1e-15}, "wall_s": 1.0, "background_load": None}
+            "probes": probes, "agreement": {"reverse fused vs reverse": 1e-15}, "wall_s": 1.0,
+            "background_load": None}
+
+
+def test_mode_comparison_on_a_synthetic_study():
+    """1f's answer numbers: the two ratios of medians, and the prediction
+    from the probes' rates at probe_d alone (a gradient's own time never
+    enters it)."""
+    d = 10
+    study = _fake_study(0, d=d)
+    by = {r["method"]: r for r in study["rows"]}
+    by["forward"].update(min_s=19.0, max_s=23.0, repeats=3)
+    cmp = mode_comparison(study)
+    assert cmp["forward_vs_reverse"] == 10.0            # 20 s / 2 s: forward is the slow one
+    assert cmp["reverse_vs_autograd"] == 0.5            # 2 s / 4 s: reverse beats autograd
+    assert (cmp["forward_min_s"], cmp["forward_max_s"], cmp["forward_n"]) == (19.0, 23.0, 3)
+    fwd, rev = d**3 + 3 * d**2, 4 * d**2                # the exact counts of part 1e
+    assert cmp["madds_ratio"] == fwd / rev and cmp["probe_d"] == d // 2
+    gemm, matvec = 5**3 / 1.25, 5**2 / 0.125            # probes at d // 2 = 5
+    assert cmp["gemm_madds_per_s"] == gemm and cmp["matvec_madds_per_s"] == matvec
+    assert cmp["predicted_forward_s"] == pytest.approx(fwd / gemm)
+    assert cmp["predicted_reverse_s"] == pytest.approx(rev / matvec)
+    assert cmp["predicted_time_ratio"] == pytest.approx(fwd / rev * matvec / gemm)
+    for name in ("forward", "reverse", "PyTorch autograd"):     # the gradients' times don't move it
+        by[name]["median_s"] *= 3
+    assert mode_comparison(study)["predicted_time_ratio"] == pytest.approx(cmp["predicted_time_ratio"])
 
 
 def test_targets_on_a_synthetic_study():

@@ -10,7 +10,6 @@ run
     run_stage     which notebooks run, which outputs are reused
 render
     merge         one clean notebook from the executed parts
-    appendix      the helpers package's source, for the appendix
     title         title-page data: report.toml, student name
     provenance    commit, machine and package versions, for Reproducibility
     render        HTML and PDF (nbconvert templates, XeLaTeX), atomic writes

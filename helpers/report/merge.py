@@ -13,9 +13,11 @@ the part's boxed answer, then its cells, with
 - the parameters cell and papermill's injected-parameters cell dropped:
   the values each part ran with are listed under "Reproducibility";
 - stderr removed from the outputs: warnings, whose text depends on the
-  package versions, are not part of an answer.
-The appendix and the Reproducibility section come last; the title page and
-the answers page are drawn by the templates from ``metadata.report``.
+  package versions, are not part of an answer;
+- the checked claims (outputs carrying ``helpers.claims.CLAIM_MIME``)
+  removed from the outputs and counted per part, for Reproducibility.
+The Reproducibility section comes last; the title block and the answers page
+are drawn by the templates from ``metadata.report``.
 """
 
 import datetime
@@ -23,7 +25,7 @@ import re
 
 import nbformat
 
-from .appendix import APPENDIX_HEADING, appendix_cells
+from ..claims import CLAIM_MIME
 from .params import parse_cell
 from .title import part_label
 from .values import shown
@@ -33,7 +35,7 @@ REPRODUCIBILITY_HEADING = "Reproducibility"
 
 
 def label(name):
-    """The LaTeX label of a section of the report (``report-1a``, ``report-appendix``)."""
+    """The LaTeX label of a section of the report (``report-1a``, ``report-reproducibility``)."""
     return f"report-{name}"
 
 
@@ -43,9 +45,20 @@ def page_break(name):
     return nbformat.v4.new_raw_cell(source, metadata={"raw_mimetype": "text/latex"})
 
 
+def is_claim(out):
+    """Whether output ``out`` records a checked claim (``helpers.claims.claim``)."""
+    return CLAIM_MIME in out.get("data", {})
+
+
 def clean_outputs(outputs):
-    """The outputs without stderr (see the module docstring), in order."""
-    return [out for out in outputs if not (out.output_type == "stream" and out.name == "stderr")]
+    """The outputs without stderr and checked claims (see the module docstring), in order."""
+    return [out for out in outputs
+            if not (out.output_type == "stream" and out.name == "stderr") and not is_claim(out)]
+
+
+def count_claims(nb):
+    """How many claims the code cells of ``nb`` checked, the answer cell's included."""
+    return sum(is_claim(out) for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", []))
 
 
 def part_heading(nb):
@@ -101,7 +114,7 @@ def part_row(path, nb, params, values):
     """The answers page's and the Reproducibility table's row for one part."""
     part = part_label(path.stem)
     return {"part": part, **section(part_heading(nb) or path.stem, part),
-            "computed": computed_at(nb), "answer": answer_markdown(nb),
+            "computed": computed_at(nb), "answer": answer_markdown(nb), "claims": count_claims(nb),
             "values": [{"name": p.name, "value": shown(p, values[p.name]), "default": shown(p, p.default),
                         "changed": values[p.name] != p.default} for p in params]}
 
@@ -137,16 +150,32 @@ def _values_text(row):
     return ", ".join(shown_values) or "(none)"
 
 
+def claims_text(total):
+    """The Reproducibility section's sentence on the ``total`` claims this run checked."""
+    if total == 0:
+        return ("No sentence of this report was checked against its data in this run: "
+                "no notebook called `helpers.claims.claim`.")
+    checked = "1 claim" if total == 1 else f"{total:,} claims"
+    return (f"This run checked {checked}: each sentence of the report that states a range, a bound "
+            "or a comparison of the numbers this run computed was asserted, with "
+            "`helpers.claims.claim`, by the notebook that computed them, so data that contradicted "
+            "a sentence would have stopped the build. The table gives the count for each part.")
+
+
 def reproducibility_cell(info):
     """The Reproducibility section: how each part ran, where, with what."""
     facts = info.get("provenance", {})
-    table = ["| Part | Parameters | Computed |", "|:-|:------------|:-----|"]
-    table += [f"| {r['part']} | {_values_text(r)} | {r['computed']} |" for r in info["parts"]]
+    table = ["| Part | Parameters | Claims checked | Computed |", "|:-|:------------|-:|:-----|"]
+    table += [f"| {r['part']} | {_values_text(r)} | {r['claims']} | {r['computed']} |" for r in info["parts"]]
     lines = [f"# {REPRODUCIBILITY_HEADING}", "",
              "Every number in this report was computed by the notebooks with these "
              "parameters (values in bold differ from the notebook's default, which follows "
              "in parentheses). `./build_report.sh` rebuilds the report; "
-             "`./build_report.sh -p NAME VALUE` changes a parameter.", "", *table, ""]
+             "`./build_report.sh -p NAME VALUE` changes a parameter. Each code listing names "
+             "its file and lines in `helpers/`; code that only draws the figures or formats the "
+             "tables is left out of the report (`helpers/*_plots.py`, `markdown_table` in "
+             "`helpers/accuracy.py`, `summary_tables` in `helpers/timing_study.py`).", "",
+             claims_text(sum(r["claims"] for r in info["parts"])), "", *table, ""]
     lines += [f"- **{k}**: {v}" for k, v in facts.items()]
     return nbformat.v4.new_markdown_cell("\n".join(lines))
 
@@ -170,10 +199,8 @@ def merge(executed, info):
             problems.append(f"{path.name} has no code cell tagged '{ANSWER_TAG}' with a Markdown output")
         info["parts"].append(row)
         cells += [page_break(row["part"]), *part_cells(nb, row)]
-    info["appendix"] = section(APPENDIX_HEADING, "appendix")
     info["reproducibility"] = section(REPRODUCIBILITY_HEADING, "reproducibility")
-    cells += [page_break("appendix"), *appendix_cells(),
-              page_break("reproducibility"), reproducibility_cell(info)]
+    cells += [page_break("reproducibility"), reproducibility_cell(info)]
     for i, cell in enumerate(cells):    # ids must be unique; the parts reuse theirs
         cell.id = f"cell-{i}"
     merged = nbformat.v4.new_notebook(cells=cells, metadata=metadata)

@@ -1,9 +1,8 @@
 """The Gradescope page map: which pages of report.pdf hold each part.
 
 Read back from the LaTeX labels that ``merge`` puts at the start of every
-part (``report-1a``, ...), of the appendix and of the Reproducibility
-section, and from ``report-end`` on the last page (the LaTeX template), so
-the numbers are the PDF's own 1-based page numbers, never estimates.
+part (``report-1a``, ...) and of the Reproducibility section, so the
+numbers are the PDF's own 1-based page numbers, never estimates.
 """
 
 import json
@@ -15,18 +14,18 @@ PAGES_FILE = "pages.json"       # in OUT, beside report.pdf
 
 
 def page_map(labels, parts):
-    """{"1a": [4, 5], ..., "appendix": [...]}: every page of each part and of
-    the appendix, from ``labels`` ({label: page}, ``render.write_pdf``) and
-    ``parts`` (the part labels in report order).  A section ends on the page
-    before the next one starts; the Reproducibility section (last) is left out."""
-    names = [*parts, "appendix", "reproducibility"]
-    missing = [label(n) for n in names if label(n) not in labels] + \
-              ([] if "report-end" in labels else ["report-end"])
+    """{"1a": [4, 5], ..., "2c": [...]}: every page of each part, from
+    ``labels`` ({label: page}, ``render.write_pdf``) and ``parts`` (the part
+    labels in report order).  A part ends on the page before the next one
+    starts, the last part on the page before the Reproducibility section,
+    which is left out."""
+    names = [*parts, "reproducibility"]
+    missing = [label(n) for n in names if label(n) not in labels]
     if missing:
         raise ValueError(f"the PDF lacks the page labels {', '.join(missing)}")
-    starts = [labels[label(n)] for n in names] + [labels["report-end"] + 1]
+    starts = [labels[label(n)] for n in names]
     return {n: list(range(starts[k], max(starts[k], starts[k + 1] - 1) + 1))
-            for k, n in enumerate(names[:-1])}
+            for k, n in enumerate(parts)}
 
 
 def gradescope_line(pages):

@@ -23,8 +23,8 @@ RENDER_KEY = "report.key"       # in OUT: what the last complete render was made
 
 def render_key(executed, info, no_pdf, environment):
     """A hash of everything the report is made from: the executed notebooks,
-    the title-page data, the helpers package (``environment``: templates,
-    appendix) and whether a PDF is wanted."""
+    the title-page data, the helpers package (``environment``: the merge,
+    the templates) and whether a PDF is wanted."""
     return cache.digest(environment, json.dumps(info, sort_keys=True), no_pdf,
                         *(p.read_bytes() for p in executed))
 

@@ -87,6 +87,5 @@ def title_info(config, name, folder=None):
         "student": name or config["name"] or NO_NAME,
         "date": config["date"] or today(),
         "parts": [],
-        "appendix": {},
         "provenance": provenance(folder) if folder is not None else {},
     }
