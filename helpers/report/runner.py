@@ -76,24 +76,27 @@ def _ignore_ctrl_c():
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _stop(signum, frame):
-    """Ctrl-C in a worker: what papermill, asyncio and the kernel client print
-    while they tear down is noise (the build process says what happened),
-    so this worker's stderr goes quiet first."""
-    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
-    raise KeyboardInterrupt
-
-
 def _run_one(src, dst, params, failed_copy):
     """Run one notebook (in a worker process); None, or the failure message.
-    Ctrl-C stops the notebook and its kernel and returns quietly."""
-    signal.signal(signal.SIGINT, _stop)
+    Ctrl-C stops the notebook and its kernel and returns quietly.
+
+    While it runs, the worker's stderr (which the kernel inherits) goes to
+    /dev/null: what reaches it is the teardown noise of the kernel and its
+    client after Ctrl-C (seen: a libzmq assertion from the kernel), while
+    the notebook's own stderr travels to the executed notebook over the
+    kernel's messages and a failure comes back as the returned message."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    saved, quiet = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 2)
+    os.close(quiet)
     try:
         return _papermill(src, dst, params, failed_copy)
     except KeyboardInterrupt:
         return f"notebook {src.name} was interrupted"
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _papermill(src, dst, params, failed_copy):
