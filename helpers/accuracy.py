@@ -157,7 +157,7 @@ def heron_small_n_rows(derivative, x0, n_max):
         d = derivative(x0, n)[1]
         cs = complex_step(lambda z: heron_complex(z, n)[0], x0)
         rows.append({"N": n, "derivative": d, "complex step": cs, "abs. diff.": abs(d - cs),
-                     "rel. error vs exact": abs(d - 0.5 / math.sqrt(x0)) * 2 * math.sqrt(x0)})
+                     "rel. error vs exact": float(rel_error(d, 0.5 / math.sqrt(x0)))})
     return rows
 
 
@@ -172,6 +172,6 @@ def heron_stopping_rows(derivative, xs, n_iter, tols):
             d = derivative(x, n_iter, tol=tol)[1]
             cs = complex_step(lambda z: heron_complex(z, n_iter, tol)[0], x)
             rows.append({"tol": tol, "x": x, "steps": heron_complex(complex(x), n_iter, tol)[1],
-                         "rel. diff. to complex step": abs(d - cs) / abs(cs),
-                         "rel. error vs exact": abs(d - 0.5 / math.sqrt(x)) * 2 * math.sqrt(x)})
+                         "rel. diff. to complex step": float(rel_error(d, cs)),
+                         "rel. error vs exact": float(rel_error(d, 0.5 / math.sqrt(x)))})
     return rows

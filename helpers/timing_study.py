@@ -70,7 +70,7 @@ def timing_study(d=8000, *, repeats=7, slow_repeats=3, warmup_d=256, chunk_size=
     'background_load'}: one row per method (median/min/max seconds, spread,
     repeats, peak extra bytes, GB/s or GFLOP/s, ratios to f, to PyTorch
     autograd and to the GEMM), the probes' time_calls stats at probe_d
-    ({'d': probe_d, name: stats}), and the max relative difference of each
+    ({name: stats}; probe_d is in 'params'), and the max relative difference of each
     gradient from our reverse mode.
     """
     d, repeats, slow_repeats, warmup_d = (check_count(n, v) for n, v in (
@@ -84,7 +84,7 @@ def timing_study(d=8000, *, repeats=7, slow_repeats=3, warmup_d=256, chunk_size=
         m.call(small)
     timing = {"repeats": repeats, "slow_repeats": slow_repeats, "device": device}
     probe = _inputs(*make_problem(probe_d, probe_d, probe_d, seed=seed), chunk_size=0, device=device)
-    probes = {"d": probe_d, **_time([METHOD[k] for k in PROBES], probe, results=None, **timing)}
+    probes = _time([METHOD[k] for k in PROBES], probe, results=None, **timing)
     del probe
     p = _inputs(*make_problem(d, d, d, seed=seed), chunk_size=chunk_size, device=device)
     methods = sorted(runnable(p), key=lambda m: (m.slow, m.context))   # the fast ones first
@@ -158,11 +158,11 @@ def mode_comparison(study):
     quotient (= 'madds_ratio' x matvec rate / GEMM rate); 'probe_d'.
     """
     by = {r["method"]: r for r in study["rows"]}
-    d, pr = study["params"]["d"], study["probes"]
+    d, pd, pr = study["params"]["d"], study["params"]["probe_d"], study["probes"]
     fwd, rev = (METHOD[k].madds(d, d, d) for k in ("forward", "reverse"))
-    gemm_rate = pr["d"]**3 / pr["GEMM B A"]["median_s"]        # multiply-adds per second
-    matvec_rate = pr["d"]**2 / pr["matvec A x"]["median_s"]
-    out = {"probe_d": pr["d"], "madds_ratio": fwd / rev,
+    gemm_rate = pd**3 / pr["GEMM B A"]["median_s"]             # multiply-adds per second
+    matvec_rate = pd**2 / pr["matvec A x"]["median_s"]
+    out = {"probe_d": pd, "madds_ratio": fwd / rev,
            "gemm_madds_per_s": gemm_rate, "matvec_madds_per_s": matvec_rate,
            "predicted_forward_s": fwd / gemm_rate, "predicted_reverse_s": rev / matvec_rate}
     out["predicted_time_ratio"] = out["predicted_forward_s"] / out["predicted_reverse_s"]

@@ -435,7 +435,7 @@ def test_study_rows_cover_every_method(study):
     assert study["params"] == {"d": STUDY_D, "repeats": 2, "slow_repeats": 1, "warmup_d": 16,
                                "chunk_size": 8, "seed": 0, "device": "cpu",
                                "dtype": "float64", "probe_d": STUDY_D // 2}
-    assert set(study["probes"]) == {"d", "GEMM B A", "matvec A x"} and study["probes"]["d"] == STUDY_D // 2
+    assert set(study["probes"]) == {"GEMM B A", "matvec A x"}
     assert study["probes"]["GEMM B A"]["repeats"] == 1 and study["probes"]["matvec A x"]["repeats"] == 2
     assert {"cpu", "numpy", "torch"} <= set(study["machine"]) and study["wall_s"] > 0
 
@@ -533,8 +533,9 @@ def _fake_study(peak_bytes, d=10, chunk_size=0):
     rows = [{"method": k, "role": "ours", "median_s": t, "min_s": t, "max_s": t, "repeats": 1, "calls": "1 + 1",
              "vs_f": t, "vs_autograd": t / 4.0, "vs_gemm": t / 10.0, "GB_per_s": None, "GFLOP_per_s": None,
              "peak_extra_bytes": peak_bytes} for k, t in times.items()]
-    probes = {"d": d // 2, "GEMM B A": {"median_s": 10.0 / 8}, "matvec A x": {"median_s": 0.5 / 4}}
-    return {"rows": rows, "params": {"d": d, "chunk_size": chunk_size}, "machine": {"cpu": "test"},
+    probes = {"GEMM B A": {"median_s": 10.0 / 8}, "matvec A x": {"median_s": 0.5 / 4}}
+    return {"rows": rows, "params": {"d": d, "chunk_size": chunk_size, "probe_d": d // 2},
+            "machine": {"cpu": "test"},
             "probes": probes, "agreement": {"reverse fused vs reverse": 1e-15}, "wall_s": 1.0,
             "background_load": None}
 
