@@ -3,19 +3,21 @@
 # last run and write build/report.pdf and build/report.html.
 #
 # The first run sets things up: it creates .venv, installs requirements.txt
-# and the helpers package, and (as root, with apt-get) installs TeX and
-# pandoc for the PDF.  Later runs reuse .venv and reinstall only when
-# requirements.txt or pyproject.toml changed.  Each setup step prints one
-# line with its time; its full output goes to build/setup.log, which is
-# printed only when the step fails.  All options go to
-# `python -m helpers.report`, which checks them; see ./build_report.sh --help.
+# and this checkout's packages (helpers, reportbuild), and (as root, with
+# apt-get) the system packages listed in reportbuild/system-packages.txt:
+# TeX and pandoc for the PDF, poppler-utils and chromium for the tests.
+# Later runs reuse .venv and reinstall only when requirements.txt or
+# pyproject.toml changed.  Each setup step prints one line with its time;
+# its full output goes to build/setup.log, which is printed only when the
+# step fails.  All options go to `python -m reportbuild`, which checks
+# them; see ./build_report.sh --help.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
 VENV=.venv
 STAMP=$VENV/.installed-hash
 LOG=build/setup.log
-TEX_PACKAGES=(texlive-xetex texlive-fonts-recommended texlive-plain-generic texlive-latex-extra pandoc)
+SYSTEM_PACKAGES=reportbuild/system-packages.txt
 
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 can_apt() { [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; }
@@ -48,7 +50,7 @@ python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
     || die "$(python3 -V 2>&1) is too old; install Python 3.10 or newer and build again"
 
 # The virtual environment: created once, reinstalled when the requirements change.
-if ! { [[ -x $VENV/bin/python ]] && "$VENV/bin/python" -m pip --version >/dev/null 2>&1; }; then
+if ! { [[ -x $VENV/bin/python ]] && "$VENV/bin/python" -c 'import pip' >/dev/null 2>&1; }; then
     if ! try_step "Creating the virtual environment $VENV" python3 -m venv --clear "$VENV"; then
         can_apt || { show_log; die "python3 cannot create a virtual environment; install the venv module (Debian/Ubuntu: apt-get install python3-venv) and build again"; }
         step "Installing python3-venv with apt-get" apt_install python3-venv
@@ -58,18 +60,26 @@ fi
 want=$(python3 -c 'import hashlib, sys; print(hashlib.sha256(b"".join(open(f, "rb").read() for f in sys.argv[1:])).hexdigest())' \
     requirements.txt pyproject.toml)
 if [[ $(cat "$STAMP" 2>/dev/null || true) != "$want" ]]; then
-    step "Installing requirements.txt and the helpers package into $VENV (a minute or two)" \
+    step "Installing requirements.txt, helpers and reportbuild into $VENV (a minute or two)" \
         "$VENV/bin/python" -m pip install --disable-pip-version-check -r requirements.txt -e .
     echo "$want" > "$STAMP"
 fi
 
-# TeX and pandoc, for the PDF.  Installed here when possible; otherwise the
-# build writes the HTML only and says what to install for the PDF.
-missing=()
-for tool in xelatex pandoc; do command -v "$tool" >/dev/null || missing+=("$tool"); done
-if ((${#missing[@]})) && [[ " $* " != *" --no-pdf "* && " $* " != *" --check "* ]] && can_apt; then
-    step "Installing TeX and pandoc with apt-get (${missing[*]} not found; about a minute)" \
-        apt_install "${TEX_PACKAGES[@]}"
+# The system packages (one list: package, the command it provides, what
+# for).  When a command is missing and this runs as root with apt-get, all
+# of them are installed in one step; otherwise the build writes what it can
+# (the HTML without TeX) and says what to install, and the tests that need
+# a missing command skip, saying so.
+packages=() missing=()
+while read -r package command _; do
+    [[ -z $package || $package == \#* ]] && continue
+    packages+=("$package")
+    [[ $command == - ]] || command -v "$command" >/dev/null || missing+=("$command")
+done < "$SYSTEM_PACKAGES"
+if ((${#missing[@]})) && can_apt && [[ " $* " != *" --no-pdf "* && " $* " != *" --check "* \
+        && " $* " != *" --help "* && " $* " != *" -h "* ]]; then
+    step "Installing the system packages with apt-get (${missing[*]} not found; a minute or two)" \
+        apt_install "${packages[@]}"
 fi
 
-exec "$VENV/bin/python" -m helpers.report "$@"
+exec "$VENV/bin/python" -m reportbuild "$@"

@@ -1,7 +1,7 @@
 """Helpers for the automatic-differentiation report; the notebooks call these.
 
 Problem 1, f(x) = sum(sigmoid(B sigmoid(A x))):
-    model            sigmoid, make_problem, f, input checks
+    model            sigmoid, make_problem, f, stages (the evaluation), input checks
     jacobians        part 1a: the dense stage Jacobians
     torch_reference  part 1b: PyTorch autograd
     forward_mode     part 1c: forward-mode gradient
@@ -17,19 +17,20 @@ Problem 2, Heron's square root:
     heron            value, forward- and reverse-mode derivatives
     heron_plots      part 2 figures
 Both:
-    accuracy         relative errors, digits, tables, finite/complex-step oracles
+    accuracy         relative errors, digits, tables; the Heron complex-step oracle
+    gradcheck        complex step, central difference, gradient check (tests too)
     saturation       part 1d: accuracy in the sigmoids' tails against mpmath
     listing          show_source: the live source of a function, highlighted
     claims           claim: a sentence of the report, checked against its data
-    report           the report build behind build_report.sh
 """
 
 from .accuracy import (
-    UNIT_ROUNDOFF, agreement_row, central_difference, complex_step, correct_digits,
-    heron_complex, markdown_table, max_rel_error, rel_error,
+    UNIT_ROUNDOFF, agreement_row, correct_digits, heron_complex, markdown_table, max_rel_error,
+    rel_error,
 )
 from .claims import claim
 from .forward_mode import f_and_grad_forward
+from .gradcheck import assert_gradient, central_difference, complex_step, gradient_error
 from .heron import heron_sqrt, heron_sqrt_forward, heron_sqrt_reverse
 from .heron_plots import (
     heron_history, plot_error_history, plot_error_vs_x, plot_value_and_derivative_errors,
@@ -47,6 +48,7 @@ __all__ = [
     "heron_sqrt", "heron_sqrt_forward", "heron_sqrt_reverse",
     "UNIT_ROUNDOFF", "agreement_row", "central_difference", "complex_step",
     "correct_digits", "heron_complex", "markdown_table", "max_rel_error", "rel_error",
+    "gradient_error", "assert_gradient",
     "heron_history", "plot_error_history", "plot_error_vs_x",
     "plot_value_and_derivative_errors", "show_source", "claim",
 ]

@@ -1,8 +1,10 @@
-"""How far apart two results are, independent derivative oracles, and a small
-agreement table (a list of dicts, rendered as a Markdown string; no pandas).
+"""How far apart two results are, and a small agreement table (a list of
+dicts, rendered as a Markdown string; no pandas); the Heron program in
+complex arithmetic, the oracle of Problem 2, and its tables.
 
 Used by the notebooks to judge every derivative against something computed
-another way: PyTorch, a central difference, a complex step, a closed form.
+another way: PyTorch, a central difference or a complex step (gradcheck.py),
+a closed form.
 """
 
 import math
@@ -10,6 +12,7 @@ import math
 import numpy as np
 
 from ._arrays import is_torch
+from .gradcheck import complex_step
 
 # Unit roundoff u = eps/2: a correctly rounded operation errs by at most u.
 UNIT_ROUNDOFF = {"float32": 2.0**-24, "float64": 2.0**-53}
@@ -102,31 +105,6 @@ def markdown_table(rows, floatfmt=".2e", digitsfmt=".1f"):
     table.insert(1, ["-" * w for w in widths])
     return "\n".join("| " + " | ".join(c.ljust(w) for c, w in zip(line, widths)) + " |"
                      for line in table)
-
-
-def central_difference(fun, x, v, eps):
-    """Directional derivative (fun(x + eps v) - fun(x - eps v)) / (2 eps).
-
-    fun: (d,) -> scalar; x, v: (d,).  Truncation error O(eps^2), rounding
-    error O(u |fun(x)| / eps).  Returns a float.  Cost: two evaluations of fun.
-    """
-    x, v = np.asarray(x), np.asarray(v)
-    if x.shape != v.shape:
-        raise ValueError(f"x and v must have one shape, got {x.shape} and {v.shape}")
-    eps = x.dtype.type(eps) if np.issubdtype(x.dtype, np.floating) else eps
-    return float((fun(x + eps * v) - fun(x - eps * v)) / (2 * eps))
-
-
-def complex_step(fun, x, h=None):
-    """Derivative of a real scalar function by the complex step Im fun(x + ih) / h.
-
-    fun must use only analytic operations on its (complex) argument.  No
-    subtraction occurs, so with a tiny h (default 1e-20 |x|) the result is
-    accurate to rounding, unlike a finite difference.  Cost: one evaluation.
-    """
-    x = float(x)
-    h = 1e-20 * (abs(x) or 1.0) if h is None else float(h)
-    return fun(complex(x, h)).imag / h
 
 
 def heron_complex(z, n_iter, tol=None):

@@ -15,7 +15,7 @@ applied as row scalings, never formed.
 
 from ._arrays import array_module
 from ._checks import check_count
-from .model import check_inputs, sigmoid_and_slope
+from .model import check_inputs, stages
 
 
 def f_and_grad_forward(x, A, B, *, chunk_size=None):
@@ -34,19 +34,15 @@ def f_and_grad_forward(x, A, B, *, chunk_size=None):
     chunk_size = d0 if chunk_size is None else check_count("chunk_size", chunk_size)
     xp = array_module(x)
 
-    y1 = A @ x
-    y2, s2 = sigmoid_and_slope(y1)          # s2 = sigma'(y1): diagonal of J_h2
-    y3 = B @ y2
-    y4, s4 = sigmoid_and_slope(y3)          # s4 = sigma'(y3): diagonal of J_h4
-    value = y4.sum()
-
+    ev = stages(x, A, B)                    # f, saving s2 = sigma'(y1) and s4 = sigma'(y3),
+                                            # the diagonals of J_h2 and J_h4
     grad = xp.empty_like(x)
     for j in range(0, d0, chunk_size):
         cols = slice(j, j + chunk_size)
         T1 = A[:, cols]                     # J_h1 restricted to these directions
-        T2 = s2[:, None] * T1               # J_h2 T1
+        T2 = ev.s2[:, None] * T1            # J_h2 T1
         T3 = B @ T2                         # J_h3 T2
-        grad[cols] = s4 @ T3                # J_h5 (J_h4 T3): ones^T diag(s4) = s4^T
+        grad[cols] = ev.s4 @ T3             # J_h5 (J_h4 T3): ones^T diag(s4) = s4^T
         del T2, T3                          # free this block before the next is made,
                                             # so the peak stays (d1 + d2) chunk numbers
-    return value, grad
+    return ev.f, grad

@@ -1,14 +1,16 @@
 """Problem 2 figures: errors of Heron's iterates and of their derivatives.
 
 ``heron_history`` computes the numbers; the ``plot_*`` functions only draw
-them.  Plot functions take ``ax=None`` (a new (7, 4) figure is made), return
-the figure and never call ``plt.show()``.  Errors of exactly 0 cannot sit on
-a log axis: they are drawn at ``floor`` and a dotted line marks that level.
+them.  Plot functions take ``ax=None`` (a new figure is made, of the one
+size all figures share: ``_plots.FIGSIZE``), return the figure and never
+call ``plt.show()``.  Errors of exactly 0 cannot sit on a log axis: they
+are drawn at ``floor`` and a dotted line marks that level.
 """
 
 import numpy as np
 
 from ._checks import check_count
+from ._plots import figure_axes
 from .accuracy import UNIT_ROUNDOFF
 from .heron import heron_sqrt_forward
 
@@ -27,15 +29,6 @@ def heron_history(x, n_iter):
     n_iter = check_count("n_iter", n_iter, minimum=0)
     pairs = [heron_sqrt_forward(x, k) for k in range(n_iter + 1)]
     return np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
-
-
-def _axes(ax):
-    """The given axes, or a fresh (7, 4) figure's."""
-    if ax is None:
-        import matplotlib.pyplot as plt  # here, so that import helpers stays light
-
-        _, ax = plt.subplots(figsize=(6, 2.6), layout="constrained")
-    return ax
 
 
 def _floored(err, floor):
@@ -63,7 +56,7 @@ def plot_error_vs_x(x, errors, labels, ax=None, floor=1e-18):
 
     x: (m,) positive; errors: sequence of (m,) arrays; labels: one str each.
     """
-    ax = _axes(ax)
+    fig, ax = figure_axes(ax)
     floored = False
     for j, (err, label) in enumerate(zip(errors, labels, strict=True)):
         e, z = _floored(err, floor)
@@ -74,7 +67,7 @@ def plot_error_vs_x(x, errors, labels, ax=None, floor=1e-18):
     ax.set_xlabel("$x$")
     ax.set_ylabel(r"relative error $|y_N - \sqrt{x}| / \sqrt{x}$")
     ax.legend(fontsize="small")
-    return ax.figure
+    return fig
 
 
 def plot_error_history(errors, labels, ax=None, floor=1e-18, ylabel=None):
@@ -83,7 +76,7 @@ def plot_error_history(errors, labels, ax=None, floor=1e-18, ylabel=None):
     errors: (n_iter + 1, m) array, one column per curve (or (n_iter + 1,) for
     one curve); labels: m strings.
     """
-    ax = _axes(ax)
+    fig, ax = figure_axes(ax)
     e, floored = _floored(_columns(errors), floor)
     for j, label in enumerate(labels):
         ax.semilogy(np.arange(len(e)), e[:, j], "-", marker=_MARKERS[j % len(_MARKERS)],
@@ -92,7 +85,7 @@ def plot_error_history(errors, labels, ax=None, floor=1e-18, ylabel=None):
     ax.set_xlabel("iteration $k$")
     ax.set_ylabel(ylabel or r"relative error of $y_k$")
     ax.legend(fontsize="small", ncol=2)
-    return ax.figure
+    return fig
 
 
 def plot_value_and_derivative_errors(value_err, deriv_err, labels, ax=None,
@@ -102,7 +95,7 @@ def plot_value_and_derivative_errors(value_err, deriv_err, labels, ax=None,
     value_err, deriv_err: (n_iter + 1, m) arrays; labels: m strings (one
     colour per column, shared by its two curves).
     """
-    ax = _axes(ax)
+    fig, ax = figure_axes(ax)
     v, fv = _floored(_columns(value_err), floor)
     d, fd = _floored(_columns(deriv_err), floor)
     k = np.arange(len(v))
@@ -114,4 +107,4 @@ def plot_value_and_derivative_errors(value_err, deriv_err, labels, ax=None,
     ax.set_xlabel("iteration $k$")
     ax.set_ylabel("relative error")
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    return ax.figure
+    return fig

@@ -15,7 +15,7 @@ from pygments.formatters import HtmlFormatter, LatexFormatter
 from pygments.lexers import PythonLexer
 
 ROOT = Path(__file__).resolve().parents[1]      # the folder holding helpers/
-# The PDF sets code in \footnotesize (helpers/report/templates/homework.tex.j2),
+# The PDF sets code in \footnotesize (reportbuild/render/templates/homework.tex.j2),
 # about 0.8 \baselineskip of the 10pt prose a line; the header line and the
 # box's padding take about 2 more, and a page's text height holds about 57.
 CODE_LINE, FRAME, PAGE = 0.8, 2, 57

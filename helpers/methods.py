@@ -23,7 +23,7 @@ class Inputs:
     """One problem as the methods take it.  x: (d0,), A: (d1, d0), B: (d2, d1)
     for our code (NumPy on the CPU, tensors on a GPU); xt, At, Bt the same
     as torch tensors, for the framework methods (None where none runs);
-    chunk_size for ``forward chunked`` (0: not timed)."""
+    chunk_size for ``forward_chunked`` (0: not timed)."""
     x: Any
     A: Any
     B: Any
@@ -37,6 +37,10 @@ class Inputs:
 class Method:
     """One timed method at d0 = d1 = d2 = d.
 
+    key:      its identifier: code looks methods up by it (METHOD[key]), and
+              results are keyed by it ('key' of a study row, sweep columns
+              '<key>_s').
+    label:    its name on the report's tables and figures, for display only.
     role:     one of ROLES.
     call:     call(p) with p an Inputs; (f, grad) when ``gradient``.
     reads:    d x d matrices it reads from memory, if memory-bound (GB/s
@@ -50,7 +54,8 @@ class Method:
     memory:   its key in ``complexity.extra_memory``.
     chunked:  needs Inputs.chunk_size (skipped when it is 0).
     """
-    name: str
+    key: str
+    label: str
     role: str
     call: Callable[[Inputs], Any]
     reads: int = 0
@@ -79,21 +84,24 @@ def _jacfwd(p):
 
 
 METHODS = [
-    Method("f alone", "baseline", lambda p: f(p.x, p.A, p.B), reads=2, gradient=False),
-    Method("matvec A x", "bandwidth probe", lambda p: p.A @ p.x, reads=1, gradient=False),
-    Method("GEMM B A", "compute probe", _gemm, flops=2, slow=True, gradient=False),
-    Method("forward", "ours", lambda p: f_and_grad_forward(p.x, p.A, p.B), flops=2, slow=True,
-           steps=forward_steps, memory="forward"),
-    Method("forward chunked", "ours", lambda p: f_and_grad_forward(p.x, p.A, p.B, chunk_size=p.chunk_size),
+    Method("f", "f alone", "baseline", lambda p: f(p.x, p.A, p.B), reads=2, gradient=False),
+    Method("matvec", "matvec A x", "bandwidth probe", lambda p: p.A @ p.x, reads=1, gradient=False),
+    Method("gemm", "GEMM B A", "compute probe", _gemm, flops=2, slow=True, gradient=False),
+    Method("forward", "forward", "ours", lambda p: f_and_grad_forward(p.x, p.A, p.B), flops=2,
+           slow=True, steps=forward_steps, memory="forward"),
+    Method("forward_chunked", "forward chunked", "ours",
+           lambda p: f_and_grad_forward(p.x, p.A, p.B, chunk_size=p.chunk_size),
            flops=2, slow=True, steps=forward_steps, memory="forward", chunked=True),
-    Method("reverse", "ours", lambda p: f_and_grad_reverse(p.x, p.A, p.B), reads=4,
+    Method("reverse", "reverse", "ours", lambda p: f_and_grad_reverse(p.x, p.A, p.B), reads=4,
            steps=reverse_steps, memory="reverse"),
-    Method("reverse fused", "ours", lambda p: f_and_grad_reverse_fused(p.x, p.A, p.B), reads=3,
+    Method("reverse_fused", "reverse fused", "ours",
+           lambda p: f_and_grad_reverse_fused(p.x, p.A, p.B), reads=3,
            steps=reverse_steps, memory="fused"),
-    Method("PyTorch autograd", "framework", lambda p: f_and_grad_torch(p.xt, p.At, p.Bt), reads=4),
-    Method("torch.func.jacfwd", "framework", _jacfwd, slow=True, context=True),
+    Method("torch_autograd", "PyTorch autograd", "framework",
+           lambda p: f_and_grad_torch(p.xt, p.At, p.Bt), reads=4),
+    Method("jacfwd", "torch.func.jacfwd", "framework", _jacfwd, slow=True, context=True),
 ]
-METHOD = {m.name: m for m in METHODS}
+METHOD = {m.key: m for m in METHODS}
 
 
 def runnable(p):

@@ -1,4 +1,5 @@
-"""Problem 1's function f(x) = sum(sigmoid(B @ sigmoid(A @ x))) and its inputs.
+"""Problem 1's function f(x) = sum(sigmoid(B @ sigmoid(A @ x))), its inputs,
+and its evaluation stage by stage (``stages``), which every derivative shares.
 
 Shapes used throughout the package::
 
@@ -7,6 +8,8 @@ Shapes used throughout the package::
     y3 = B @ y2       (d2,)      y4 = sigmoid(y3)   (d2,)
     f  = sum(y4)      scalar
 """
+
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -108,9 +111,42 @@ def make_problem(d0, d1, d2, *, seed=0, dtype=np.float64):
     return tuple(a.astype(dtype, copy=False) for a in (A, B, x))
 
 
+def layer(W, v):
+    """One layer of f, two of its stages (h1 and h2, or h3 and h4): z = W v,
+    then sigma(z) and, beside it, its local derivative sigma'(z).
+
+    W: (m, n), v: (n,).  Returns (z, sigma(z), sigma'(z)), each (m,).
+    Cost: m n multiply-adds and m sigmoid evaluations.
+    """
+    z = W @ v
+    return (z, *sigmoid_and_slope(z))
+
+
+class Stages(NamedTuple):
+    """The evaluation of f at x, with the slopes both modes need:
+    s2 = sigma'(y1), the diagonal of J_h2, and s4 = sigma'(y3), that of J_h4."""
+    y1: Any     # A x            (d1,)
+    y2: Any     # sigma(y1)      (d1,)
+    s2: Any     # sigma'(y1)     (d1,)
+    y3: Any     # B y2           (d2,)
+    y4: Any     # sigma(y3)      (d2,)
+    s4: Any     # sigma'(y3)     (d2,)
+    f: Any      # sum(y4)        scalar
+
+
+def stages(x, A, B):
+    """f at x stage by stage: Stages(y1, y2, s2, y3, y4, s4, f) with y1 = A x,
+    y2 = sigma(y1), s2 = sigma'(y1), all (d1,); y3 = B y2, y4 = sigma(y3),
+    s4 = sigma'(y3), all (d2,); f = sum(y4).  x, A, B as check_inputs accepts
+    them (unchecked).  Cost: d1 (d0 + d2) multiply-adds, d1 + d2 sigmoids."""
+    y1, y2, s2 = layer(A, x)                # h2(h1(x))
+    y3, y4, s4 = layer(B, y2)               # h4(h3(y2))
+    return Stages(y1, y2, s2, y3, y4, s4, y4.sum())     # h5(y4)
+
+
 def f(x, A, B):
     """f(x) = sum(sigmoid(B @ sigmoid(A @ x))); a scalar of x's dtype.
 
     Cost: two matrix-vector products, 2 d1 (d0 + d2) flops."""
     check_inputs(x, A, B)
-    return sigmoid(B @ sigmoid(A @ x)).sum()
+    return stages(x, A, B).f

@@ -14,7 +14,7 @@ ybar_k is the adjoint df/dy_k.  Only vector-matrix products occur.
 
 from ._arrays import array_module
 from ._checks import check_count
-from .model import check_inputs, sigmoid_and_slope
+from .model import check_inputs, layer, stages
 
 
 def f_and_grad_reverse(x, A, B):
@@ -30,18 +30,14 @@ def f_and_grad_reverse(x, A, B):
     check_inputs(x, A, B)
     xp = array_module(x)
 
-    y1 = A @ x                              # forward pass, saving s2 and s4
-    y2, s2 = sigmoid_and_slope(y1)
-    y3 = B @ y2
-    y4, s4 = sigmoid_and_slope(y3)
-    value = y4.sum()
-
-    ybar4 = xp.ones_like(y4)                # J_h5
-    ybar3 = ybar4 * s4                      # ybar4 J_h4
+    ev = stages(x, A, B)                    # f, saving s2 = sigma'(y1) and s4 = sigma'(y3),
+                                            # the diagonals of J_h2 and J_h4
+    ybar4 = xp.ones_like(ev.y4)             # J_h5
+    ybar3 = ybar4 * ev.s4                   # ybar4 J_h4
     ybar2 = ybar3 @ B                       # ybar3 J_h3
-    ybar1 = ybar2 * s2                      # ybar2 J_h2
+    ybar1 = ybar2 * ev.s2                   # ybar2 J_h2
     xbar = ybar1 @ A                        # ybar1 J_h1
-    return value, xbar
+    return ev.f, xbar
 
 
 def f_and_grad_reverse_fused(x, A, B, *, block_rows=64):
@@ -62,14 +58,12 @@ def f_and_grad_reverse_fused(x, A, B, *, block_rows=64):
     block_rows = check_count("block_rows", block_rows)
     xp = array_module(x)
 
-    y1 = A @ x
-    y2, s2 = sigmoid_and_slope(y1)
+    y1, y2, s2 = layer(A, x)                # the first layer of ``stages``
     value = 0.0
     ybar2 = xp.zeros_like(y2)
     for i in range(0, B.shape[0], block_rows):
         B_i = B[i:i + block_rows]
-        y3_i = B_i @ y2
-        y4_i, s4_i = sigmoid_and_slope(y3_i)
+        y3_i, y4_i, s4_i = layer(B_i, y2)   # its second layer, one block of rows
         value = value + y4_i.sum()
         ybar3_i = s4_i                      # ybar4 J_h4 with ybar4 = 1^T
         ybar2 += ybar3_i @ B_i              # ybar3 J_h3, one block at a time

@@ -12,7 +12,7 @@ import numpy as np
 
 from ._checks import check_count
 from .accuracy import correct_digits, max_rel_error
-from .model import make_problem, sigmoid
+from .model import make_problem, stages
 
 
 def mp_gradient(x, A, B, dps=50):
@@ -60,10 +60,9 @@ def saturation_table(methods, scales, d0=30, d1=20, d2=10, *, seed=0, dps=50):
     rows = []
     for s in scales:
         xs = s * x
-        y1 = A @ xs
-        y3 = B @ sigmoid(y1)
+        ev = stages(xs, A, B)               # the pre-activations t: y1 and y3
         _, exact = mp_gradient(xs, A, B, dps)
-        row = {"scale of x": s, "largest |t|": float(max(np.abs(y1).max(), np.abs(y3).max())),
+        row = {"scale of x": s, "largest |t|": float(max(np.abs(ev.y1).max(), np.abs(ev.y3).max())),
                "max |grad|": float(np.abs(exact).max())}
         for name, fn in methods.items():
             err = max_rel_error(fn(xs, A, B)[1], exact)

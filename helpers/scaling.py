@@ -11,7 +11,7 @@ from .methods import METHOD, METHODS, Inputs
 from .model import make_problem
 from .timing import loglog_slope, time_calls, traced_peak_bytes
 
-SWEPT = ("forward", "reverse")      # the methods the sweeps time, by name in methods.METHODS
+SWEPT = ("forward", "reverse")      # the methods the sweeps time: keys of methods.METHOD
 
 
 def sweep_plan(max_d, points=6):
@@ -28,7 +28,8 @@ def sweep(shapes, *, repeats=3, seed=0, threads=1, min_sample_s=0.005):
     no parallel speed-up that changes with size, no waiting for a second
     core that another job holds.  Calls shorter than min_sample_s are looped
     inside one sample.  Returns rows {'d0', 'd1', 'd2', 'forward_s',
-    'reverse_s', 'forward_madds', 'reverse_madds'}."""
+    'reverse_s', 'forward_madds', 'reverse_madds'} ('<key>_s' for each key
+    of SWEPT)."""
     rows = []
     for d0, d1, d2 in shapes:
         A, B, x = make_problem(d0, d1, d2, seed=seed)
@@ -55,13 +56,15 @@ def sweep_slopes(rows, vary):
 def measured_memory(d0, d1, d2, *, chunk_size, seed=0):
     """Peak bytes each method with a ``memory`` count allocates (tracemalloc,
     after one warm call) beside the prediction of extra_memory.  Returns
-    rows {'mode', 'predicted_bytes', 'measured_bytes'}; float64, NumPy."""
+    rows {'key', 'mode' (the label shown, with chunk_size where chunked),
+    'predicted_bytes', 'measured_bytes'}; float64, NumPy."""
     A, B, x = make_problem(d0, d1, d2, seed=seed)
     p = Inputs(x, A, B, chunk_size=check_count("chunk_size", chunk_size))
     rows = []
     for m in (m for m in METHODS if m.memory):
         numbers = extra_memory(d0, d1, d2, chunk_size=chunk_size if m.chunked else None)[m.memory]
         m.call(p)
-        rows.append({"mode": f"{m.name}, chunk_size={chunk_size}" if m.chunked else m.name,
+        rows.append({"key": m.key,
+                     "mode": f"{m.label}, chunk_size={chunk_size}" if m.chunked else m.label,
                      "predicted_bytes": 8 * numbers, "measured_bytes": traced_peak_bytes(lambda: m.call(p))})
     return rows

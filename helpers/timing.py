@@ -89,7 +89,9 @@ def save_results(result, directory, stem):
     """Write ``result`` (a dict with a 'rows' list of flat dicts) to
     directory/stem.json (everything) and directory/stem.csv (the rows), and
     append the rows, stamped with the run time, to directory/stem_history.csv
-    so that runs can be compared.  The directory is created; returns the paths."""
+    so that runs can be compared: in the history's own columns, so a column
+    added since its first run is left out and one gone is left empty.
+    The directory is created; returns the paths."""
     out = Path(directory).expanduser().resolve()
     out.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
@@ -99,8 +101,12 @@ def save_results(result, directory, stem):
     paths[0].write_text(json.dumps({"saved": stamp, **result}, indent=1, default=str))
     for path, mode, extra in ((paths[1], "w", {}), (paths[2], "a", {"saved": stamp})):
         new = mode == "w" or not path.exists()
+        fields = [*extra, *rows[0]]
+        if not new:
+            with open(path, newline="") as fh:
+                fields = next(csv.reader(fh), None) or fields
         with open(path, mode, newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=[*extra, *rows[0]])
+            w = csv.DictWriter(fh, fieldnames=fields, restval="", extrasaction="ignore")
             if new:
                 w.writeheader()
             w.writerows({**extra, **r} for r in rows)

@@ -6,17 +6,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from .methods import ROLES
+from ._plots import figure_axes
+from .methods import METHOD, ROLES
 from .scaling import SWEPT, sweep_slopes
 
 COLORS = dict(zip(SWEPT, ("tab:blue", "tab:orange")))
 ROLE_COLORS = dict(zip(ROLES, ("tab:blue", "tab:red", "tab:gray", "tab:green", "tab:purple")))
-
-
-def _axes(ax, figsize=(6, 2.6)):
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-    return ax.figure, ax
 
 
 def _ratio(v):
@@ -28,13 +23,13 @@ def plot_sweep(rows, vary, *, ax=None, legend=True):
     least-squares lines, each labelled with its fitted slope and the slope
     of the exact multiply-add counts at the same sizes.
     rows: from helpers.scaling.sweep; vary: 'square', 'd0', 'd1' or 'd2'."""
-    fig, ax = _axes(ax)
+    fig, ax = figure_axes(ax)
     key = "d0" if vary == "square" else vary
     n = np.array([r[key] for r in rows], dtype=float)
     for mode, (fitted, predicted) in sweep_slopes(rows, vary).items():
         t = np.array([r[f"{mode}_s"] for r in rows])
         line = np.exp(np.polyval(np.polyfit(np.log(n), np.log(t), 1), np.log(n)))
-        ax.loglog(n, t, "o", color=COLORS[mode], label=mode)
+        ax.loglog(n, t, "o", color=COLORS[mode], label=METHOD[mode].label)
         ax.loglog(n, line, "-", color=COLORS[mode],
                   label=f"slope {fitted:.2f} (counts {predicted:.2f})")
     ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
@@ -59,7 +54,7 @@ def plot_timings(rows, *, ax=None, title=None):
     fastest to the slowest call, coloured by role, each labelled with its
     time and its ratio to PyTorch autograd.
     rows: study['rows'] from helpers.timing_study.timing_study."""
-    fig, ax = _axes(ax)
+    fig, ax = figure_axes(ax)
     rows = sorted(rows, key=lambda r: r["median_s"])
     y = np.arange(len(rows))
     med = np.array([r["median_s"] for r in rows])

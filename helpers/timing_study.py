@@ -39,7 +39,7 @@ def _inputs(A, B, x, *, chunk_size, device):
     return Inputs(x, A, B, chunk_size, xt, At, Bt)
 
 
-PROBES = ("GEMM B A", "matvec A x")      # rates measured apart from the gradients
+PROBES = ("gemm", "matvec")      # rates measured apart from the gradients
 
 
 def _time(methods, p, *, repeats, slow_repeats, device, results):
@@ -50,7 +50,7 @@ def _time(methods, p, *, repeats, slow_repeats, device, results):
               (lambda m: m.context, 1, 0))
     stats = {}
     for member, n, warmup in groups:
-        fns = {m.name: (lambda m=m: m.call(p)) for m in methods if member(m)}
+        fns = {m.key: (lambda m=m: m.call(p)) for m in methods if member(m)}
         if fns:
             stats.update(time_calls(fns, repeats=n, warmup=warmup, device=device, results=results))
     return stats
@@ -67,11 +67,12 @@ def timing_study(d=8000, *, repeats=7, slow_repeats=3, warmup_d=256, chunk_size=
     and the two PROBES again at ``probe_d`` (default d // 2).
 
     Returns {'machine', 'params', 'rows', 'probes', 'agreement', 'wall_s',
-    'background_load'}: one row per method (median/min/max seconds, spread,
-    repeats, peak extra bytes, GB/s or GFLOP/s, ratios to f, to PyTorch
-    autograd and to the GEMM), the probes' time_calls stats at probe_d
-    ({name: stats}; probe_d is in 'params'), and the max relative difference of each
-    gradient from our reverse mode.
+    'background_load'}: one row per method ('method': its label, 'key',
+    'role', median/min/max seconds, spread, repeats, peak extra bytes, GB/s
+    or GFLOP/s, ratios to f, to PyTorch autograd and to the GEMM), the
+    probes' time_calls stats at probe_d ({key: stats}; probe_d is in
+    'params'), and {key: max relative difference} of each gradient from our
+    reverse mode.
     """
     d, repeats, slow_repeats, warmup_d = (check_count(n, v) for n, v in (
         ("d", d), ("repeats", repeats), ("slow_repeats", slow_repeats), ("warmup_d", warmup_d)))
@@ -93,16 +94,17 @@ def timing_study(d=8000, *, repeats=7, slow_repeats=3, warmup_d=256, chunk_size=
     matrix_bytes = 8 * d * d
     rows = []
     for m in methods:
-        st = stats[m.name]
+        st = stats[m.key]
         t = st["median_s"]
-        rows.append({"method": m.name, "role": m.role, **st, "calls": _calls(m, st),
+        rows.append({"method": m.label, "key": m.key, "role": m.role, **st,
+                     "calls": _calls(m, st),
                      "GB_per_s": m.reads * matrix_bytes / t / 1e9 if m.reads else None,
                      "GFLOP_per_s": m.flops * d**3 / t / 1e9 if m.flops else None})
-    ref = {"vs_f": "f alone", "vs_autograd": "PyTorch autograd", "vs_gemm": "GEMM B A"}
+    ref = {"vs_f": "f", "vs_autograd": "torch_autograd", "vs_gemm": "gemm"}
     for r in rows:
         r.update({k: r["median_s"] / stats[v]["median_s"] for k, v in ref.items()})
-    agreement = {f"{m.name} vs reverse": max_rel_error(out[m.name][1], out["reverse"][1])
-                 for m in methods if m.gradient and m.name != "reverse"}
+    agreement = {m.key: max_rel_error(out[m.key][1], out["reverse"][1])
+                 for m in methods if m.gradient and m.key != "reverse"}
     params = {"d": d, "repeats": repeats, "slow_repeats": slow_repeats, "warmup_d": warmup_d,
               "chunk_size": chunk_size, "seed": seed, "device": device, "dtype": "float64",
               "probe_d": probe_d}
@@ -115,30 +117,30 @@ def targets(study):
     """Performance checks as rows {'check', 'measured' (from medians),
     'fastest calls' (the same ratio from each method's fastest call, less
     exposed to other jobs), 'limit', 'status'}."""
-    by = {r["method"]: r for r in study["rows"]}
+    by = {r["key"]: r for r in study["rows"]}
     d, c = study["params"]["d"], study["params"]["chunk_size"]
     mem = lambda k, unit: (np.nan if by[k]["peak_extra_bytes"] is None
                            else by[k]["peak_extra_bytes"] / unit)     # None: not measurable
     best = lambda a, b: by[a]["min_s"] / by[b]["min_s"]
     checks = [("reverse / PyTorch autograd", by["reverse"]["vs_autograd"],
-               best("reverse", "PyTorch autograd"), 0.9),
-              ("reverse fused / PyTorch autograd", by["reverse fused"]["vs_autograd"],
-               best("reverse fused", "PyTorch autograd"), 0.8),
+               best("reverse", "torch_autograd"), 0.9),
+              ("reverse fused / PyTorch autograd", by["reverse_fused"]["vs_autograd"],
+               best("reverse_fused", "torch_autograd"), 0.8),
               ("reverse fused vs reverse, max rel. diff.",
-               study["agreement"]["reverse fused vs reverse"], None, 1e-12),
-              ("forward / GEMM", by["forward"]["vs_gemm"], best("forward", "GEMM B A"), 1.05),
+               study["agreement"]["reverse_fused"], None, 1e-12),
+              ("forward / GEMM", by["forward"]["vs_gemm"], best("forward", "gemm"), 1.05),
               ("forward peak extra memory, d x d matrices", mem("forward", 8 * d * d), None,
                2.01)]
     if c:
-        checks += [("forward chunked / GEMM", by["forward chunked"]["vs_gemm"],
-                    best("forward chunked", "GEMM B A"), 1.1),
+        checks += [("forward chunked / GEMM", by["forward_chunked"]["vs_gemm"],
+                    best("forward_chunked", "gemm"), 1.1),
                    (f"forward chunked peak extra memory / (2 d c numbers), c = {c}",
-                    mem("forward chunked", 8 * 2 * d * min(c, d)), None, 1.05)]
+                    mem("forward_chunked", 8 * 2 * d * min(c, d)), None, 1.05)]
     checks += [("reverse fused / reverse (no limit; 3 passes / 4 = 0.75)",
-                by["reverse fused"]["median_s"] / by["reverse"]["median_s"],
-                best("reverse fused", "reverse"), None),
-               ("torch.func.jacfwd / GEMM (no limit)", by["torch.func.jacfwd"]["vs_gemm"],
-                best("torch.func.jacfwd", "GEMM B A"), None)]
+                by["reverse_fused"]["median_s"] / by["reverse"]["median_s"],
+                best("reverse_fused", "reverse"), None),
+               ("torch.func.jacfwd / GEMM (no limit)", by["jacfwd"]["vs_gemm"],
+                best("jacfwd", "gemm"), None)]
     return [{"check": n, "measured": m, "fastest calls": b, "limit": lim,
              "status": "info" if lim is None or np.isnan(m) else "PASS" if m <= lim else "MISS"}
             for n, m, b, lim in checks]
@@ -157,17 +159,17 @@ def mode_comparison(study):
     over the rate of its kind of product; 'predicted_time_ratio', their
     quotient (= 'madds_ratio' x matvec rate / GEMM rate); 'probe_d'.
     """
-    by = {r["method"]: r for r in study["rows"]}
+    by = {r["key"]: r for r in study["rows"]}
     d, pd, pr = study["params"]["d"], study["params"]["probe_d"], study["probes"]
     fwd, rev = (METHOD[k].madds(d, d, d) for k in ("forward", "reverse"))
-    gemm_rate = pd**3 / pr["GEMM B A"]["median_s"]             # multiply-adds per second
-    matvec_rate = pd**2 / pr["matvec A x"]["median_s"]
+    gemm_rate = pd**3 / pr["gemm"]["median_s"]             # multiply-adds per second
+    matvec_rate = pd**2 / pr["matvec"]["median_s"]
     out = {"probe_d": pd, "madds_ratio": fwd / rev,
            "gemm_madds_per_s": gemm_rate, "matvec_madds_per_s": matvec_rate,
            "predicted_forward_s": fwd / gemm_rate, "predicted_reverse_s": rev / matvec_rate}
     out["predicted_time_ratio"] = out["predicted_forward_s"] / out["predicted_reverse_s"]
-    for key, name in (("forward", "forward"), ("reverse", "reverse"), ("autograd", "PyTorch autograd")):
-        r = by[name]
+    for key, method in (("forward", "forward"), ("reverse", "reverse"), ("autograd", "torch_autograd")):
+        r = by[method]
         out.update({f"{key}_s": r["median_s"], f"{key}_min_s": r["min_s"],
                     f"{key}_max_s": r["max_s"], f"{key}_n": r["repeats"]})
     out["forward_vs_reverse"] = out["forward_s"] / out["reverse_s"]

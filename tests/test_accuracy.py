@@ -1,5 +1,6 @@
-"""The notebooks' own yardsticks (helpers.accuracy) must themselves be right:
-a table that reports agreement has to be able to report disagreement."""
+"""The notebooks' own yardsticks (helpers.accuracy, helpers.gradcheck) must
+themselves be right: a table that reports agreement has to be able to report
+disagreement."""
 
 import math
 
@@ -62,6 +63,17 @@ def test_central_difference_matches_reverse_mode_and_fails_on_wrong_direction():
 
 def test_complex_step_exact_on_closed_form():
     assert complex_step(lambda z: z**3, 2.0) == pytest.approx(12.0, rel=1e-15)
+
+
+def test_directional_derivatives_of_a_closed_form():
+    x, v = np.array([1.0, -2.0, 3.0]), np.array([0.5, -1.0, 2.0])
+    fun = lambda z: np.sum(z**3)          # noqa: E731  gradient 3 x^2
+    exact = 3 * x**2 @ v
+    assert complex_step(fun, x, v) == pytest.approx(exact, rel=1e-15)
+    assert central_difference(fun, x, v) == pytest.approx(exact, rel=1e-9)
+    for oracle in (complex_step, central_difference):
+        with pytest.raises(ValueError, match="one shape"):
+            oracle(fun, x, v[:2])
 
 
 @pytest.mark.parametrize("x, tol", [(2.0, None), (2.0, 1e-12), (1e6, 1e-10), (3e-5, 1e-3)])

@@ -2,6 +2,7 @@
 notebook, what reuses its outputs, and what the report then shows."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,8 +13,11 @@ import jupyter_server_mathjax
 import nbformat
 import pytest
 
-from helpers.report import cache, cli, run_stage
-from helpers.report.params import ParamError
+from reportbuild import cli, keys
+from reportbuild.executed import computed_at
+from reportbuild.parts import PartsError, select_parts
+from reportbuild.run import cache
+from reportbuild.run.kernels import status_line
 
 from test_pipeline import make_notebook
 
@@ -33,38 +37,53 @@ def notebook(*cells, params="n: int = 2  # steps"):
 
 # --- the key: what reruns a notebook -------------------------------------
 
-def test_key_follows_code_parameters_and_environment_not_markdown():
+def test_run_key_follows_code_parameters_and_run_inputs_not_markdown():
     base = notebook("# Prose", "x = n + 1")
-    key = cache.notebook_key(base, {"n": 2}, "env")
-    assert cache.notebook_key(notebook("# Other prose, longer", "x = n + 1"), {"n": 2}, "env") == key
-    assert cache.notebook_key(base, {"n": 3}, "env") != key              # a parameter value
-    assert cache.notebook_key(base, {"n": 2.0 + 1e-12}, "env") != key
-    assert cache.notebook_key(notebook("# Prose", "x = n + 2"), {"n": 2}, "env") != key      # code
-    assert cache.notebook_key(notebook("# Prose", "x = n + 1", "y = 0"), {"n": 2}, "env") != key
-    assert cache.notebook_key(base, {"n": 2}, "env2") != key             # helpers or requirements
+    key = keys.run_key(base, {"n": 2}, "env")
+    assert keys.run_key(notebook("# Other prose, longer", "x = n + 1"), {"n": 2}, "env") == key
+    assert keys.run_key(base, {"n": 3}, "env") != key              # a parameter value
+    assert keys.run_key(base, {"n": 2.0 + 1e-12}, "env") != key
+    assert keys.run_key(notebook("# Prose", "x = n + 2"), {"n": 2}, "env") != key      # code
+    assert keys.run_key(notebook("# Prose", "x = n + 1", "y = 0"), {"n": 2}, "env") != key
+    assert keys.run_key(base, {"n": 2}, "env2") != key             # helpers or requirements
     untagged = notebook("# Prose", "x = n + 1")
     untagged.cells[1].metadata = {}
-    assert cache.notebook_key(untagged, {"n": 2}, "env") != key          # which cell takes parameters
+    assert keys.run_key(untagged, {"n": 2}, "env") != key          # which cell takes parameters
 
 
-def test_environment_digest_follows_every_helpers_file_and_the_requirements(tmp_path):
-    package, req = tmp_path / "helpers", tmp_path / "requirements.txt"
-    (package / "report" / "templates").mkdir(parents=True)
-    files = [package / "model.py", package / "report" / "cli.py", package / "report" / "templates" / "a.j2"]
-    for f in files:
-        f.write_text("x = 1\n")
-    req.write_text("numpy==2.4.6\n")
-    before = cache.environment_digest(package, req)
-    (package / "__pycache__").mkdir()
-    (package / "__pycache__" / "model.cpython-311.pyc").write_bytes(b"compiled")
-    assert cache.environment_digest(package, req) == before              # byte code is not source
-    for f in [*files, req]:
-        old = f.read_text()
-        f.write_text(old + "# edited\n")
-        assert cache.environment_digest(package, req) != before, f.name
-        f.write_text(old)
-    (package / "new.py").write_text("")
-    assert cache.environment_digest(package, req) != before
+def edited(path, text="\n# edited\n"):
+    """Append ``text`` to the file ``path`` (returns the path)."""
+    path.write_text(path.read_text() + text)
+    return path
+
+
+def test_each_key_follows_exactly_its_stage_inputs(checkout, tmp_path):
+    """helpers/ and requirements.txt change the run key, not the render key;
+    a template or the tool's code changes the render key, not the run key;
+    byte code changes neither."""
+    info = {"student": "Ada"}
+
+    def both():
+        return keys.run_inputs_digest(), keys.render_key([], info, True)
+
+    start = both()
+    (checkout / "helpers" / "__pycache__").mkdir()
+    (checkout / "helpers" / "__pycache__" / "model.cpython-311.pyc").write_bytes(b"compiled")
+    assert both() == start
+    for path, changes in [("helpers/model.py", (True, False)), ("requirements.txt", (True, False)),
+                          ("helpers/new_module.py", (True, False)),
+                          ("reportbuild/render/templates/homework.tex.j2", (False, True)),
+                          ("reportbuild/render/templates/homework.html.j2", (False, True)),
+                          ("reportbuild/render/merge.py", (False, True)),
+                          ("reportbuild/system-packages.txt", (False, True)),
+                          ("helpers/claims.py", (True, True))]:     # the claim outputs the merge counts
+        before = both()
+        file = checkout / path
+        if file.exists():
+            edited(file, "\n% a comment\n" if file.suffix == ".j2" else "\n# a comment\n")
+        else:
+            file.write_text("")
+        assert tuple(a != b for a, b in zip(both(), before)) == changes, path
 
 
 def test_combine_puts_the_current_markdown_around_the_stored_outputs():
@@ -85,14 +104,14 @@ def test_combine_puts_the_current_markdown_around_the_stored_outputs():
 
 def test_parts_accepts_ranges_and_lists_and_names_the_valid_ones():
     paths = [Path(f"{p}_x.ipynb") for p in ("1a", "1b", "1c", "1d", "1e", "1f", "2a", "2b", "2c")]
-    labels = lambda spec: [p.stem[:2] for p in cli.select_parts(paths, spec)]   # noqa: E731
+    labels = lambda spec: [p.stem[:2] for p in select_parts(paths, spec)]   # noqa: E731
     assert labels(None) == labels("1a-2c") == [p.stem[:2] for p in paths]
     assert labels("1a-1f") == ["1a", "1b", "1c", "1d", "1e", "1f"]
     assert labels("2c, 1a,1c-1d") == ["1a", "1c", "1d", "2c"]
     for spec, message in [("1g", "unknown part '1g'; the parts are 1a, 1b, 1c, 1d, 1e, 1f, 2a, 2b, 2c"),
                           ("1a-3a", "unknown part '3a'"), ("1c-1a", "runs backwards"), (",", "names no part")]:
-        with pytest.raises(ParamError, match=message):
-            cli.select_parts(paths, spec)
+        with pytest.raises(PartsError, match=message):
+            select_parts(paths, spec)
 
 
 # --- the whole build, on two tiny notebooks --------------------------------
@@ -121,7 +140,7 @@ def build(capsys, *args):
     nbs = Path("notebooks")
     for marker in nbs.glob("ran-*.txt"):
         marker.unlink()
-    status = cli.main(["--no-pdf", *map(str, args)])
+    status = cli.main(["--no-pdf", "--config", "report.toml", *map(str, args)])
     printed = capsys.readouterr()
     return status, printed.out + printed.err, sorted(m.stem[4:] for m in nbs.glob("ran-*.txt"))
 
@@ -132,13 +151,13 @@ def test_the_cache_reruns_exactly_what_changed(project, capsys, monkeypatch):
     lines = [ln.split() for ln in out.splitlines() if ln.startswith("  ")]
     assert sorted(ln[0] for ln in lines) == ["1a_one", "2a_two"] and all(ln[-1] == "s" for ln in lines)
     first = nbformat.read("build/notebooks/1a_one.ipynb", as_version=4)
-    computed = run_stage.computed_at(first)
+    computed = computed_at(first)
     html = Path("build/report.html").read_text()
     assert "n squared is 4" in html and computed in html
 
     status, out, ran = build(capsys)                   # nothing changed
     assert status == 0 and ran == []
-    assert run_stage.status_line("1a_one", f"cached (computed {computed})") in out
+    assert status_line("1a_one", f"cached (computed {computed})") in out
     assert "The report is up to date" in out
 
     nb = nbformat.read(project / "2a_two.ipynb", as_version=4)       # a prose edit
@@ -151,17 +170,27 @@ def test_the_cache_reruns_exactly_what_changed(project, capsys, monkeypatch):
     assert computed in html                            # cached outputs keep their date
 
     status, out, ran = build(capsys, "-p", "n", "5")   # a new value: only 1a declares n
-    assert status == 0 and ran == ["1a"] and run_stage.status_line("2a_two", "cached") in out
+    assert status == 0 and ran == ["1a"] and status_line("2a_two", "cached") in out
     assert "n squared is 25" in Path("build/report.html").read_text()
     status, out, ran = build(capsys)                   # back to the default: cached again
     assert ran == [] and "n squared is 4" in Path("build/report.html").read_text()
 
-    monkeypatch.setattr(cache, "environment_digest", lambda: "helpers or requirements changed")
+    monkeypatch.setattr(keys, "run_inputs_digest", lambda: "helpers or requirements changed")
     status, out, ran = build(capsys)
     assert status == 0 and ran == ["1a", "2a"]
 
     status, out, ran = build(capsys, "--rerun")
     assert status == 0 and ran == ["1a", "2a"] and "cached" not in out
+
+
+def test_a_template_or_tool_edit_renders_again_and_runs_nothing(project, checkout, capsys):
+    assert build(capsys)[2] == ["1a", "2a"]
+    for path in ("reportbuild/render/templates/homework.html.j2", "reportbuild/render/templates/homework.tex.j2",
+                 "reportbuild/cli.py"):
+        edited(checkout / path)
+        status, out, ran = build(capsys)
+        assert status == 0 and ran == [] and out.count(" cached (computed ") == 2, path
+        assert "The report is up to date" not in out, path
 
 
 def test_parts_and_render_only(project, capsys):
@@ -204,7 +233,7 @@ def test_ctrl_c_stops_at_once_and_changes_nothing(project, tmp_path):
     assert cli.main(["--no-pdf", "--parts", "1a"]) == 0
     before = {p: p.read_bytes() for p in Path("build").rglob("*") if p.is_file()}
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "helpers.report", "--no-pdf"], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "reportbuild", "--no-pdf"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     out = ""
@@ -215,7 +244,7 @@ def test_ctrl_c_stops_at_once_and_changes_nothing(project, tmp_path):
     deadline = time.monotonic() + 30                # until 1b's kernel is in its sleeping cell
     while not Path("notebooks/ran-1b.txt").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
-    time.sleep(1.5)                                 # and papermill waits quietly for it
+    time.sleep(0.75)                                # and papermill waits quietly for it
     t0 = time.monotonic()
     os.killpg(proc.pid, signal.SIGINT)              # what Ctrl-C in a terminal does
     rest, err = proc.communicate(timeout=30)

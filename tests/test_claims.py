@@ -6,7 +6,8 @@ import pytest
 
 from helpers import claims
 from helpers.claims import CLAIM_MIME, ClaimFailed, claim
-from helpers.report import cli
+from reportbuild import cli
+from reportbuild.exit_status import FAILED
 from test_pipeline import make_notebook
 
 
@@ -73,7 +74,7 @@ def test_a_contradicted_claim_stops_the_build(tmp_path, monkeypatch, capsys, fas
     make_notebook(nbs / "1a_claims.ipynb", "Part 1a: Claims", "n: int = 3  # a size",
                   "from helpers import claim\ntext = claim(n > 5, f'n = {n} is larger than 5')")
     out = tmp_path / "build"
-    assert cli.main(["--notebooks", str(nbs), "--out", str(out)]) == cli.FAILED
+    assert cli.main(["--notebooks", str(nbs), "--out", str(out)]) == FAILED
     err = capsys.readouterr().err
     assert "ClaimFailed" in err and "n = 3 is larger than 5" in err
     assert not (out / "report.pdf").exists() and not (out / "report.html").exists()

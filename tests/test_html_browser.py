@@ -1,39 +1,21 @@
 """build/report.html as a reader sees it: opened in headless Chromium with
 no network, every formula must be typeset by the local MathJax.
 
-Needs the report (./build_report.sh) and Debian's chromium; skipped without
-them, except under CI=true, where a skip would hide a broken report."""
+Needs the report (./build_report.sh) and chromium (tests/system.py says how
+to get them when they are missing)."""
 
-import os
 import re
-import shutil
-import subprocess
-import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
+from system import need, rendered_dom, require
+
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "build" / "report.html"
-# Offline: any http(s) request goes to a dead proxy and no host name resolves.
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run",
-                  "--proxy-server=http://127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",
-                  "--virtual-time-budget=20000"]
 ERROR_CLASSES = {"MathJax_Error", "merror", "noError"}
 RAW_TEX = re.compile(r"\$\$.+?\$\$|(?<![\\$])\$[^$\n]+?\$|\\\(.+?\\\)|\\\[.+?\\\]")
-
-
-def rendered_dom(html_path):
-    """The page's DOM after its scripts ran, as headless Chromium dumps it."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    with tempfile.TemporaryDirectory() as profile:
-        r = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom",
-                            Path(html_path).resolve().as_uri()],
-                           capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
-    assert r.returncode == 0 and "<html" in r.stdout[:2000].lower(), r.stderr[-2000:]
-    return r.stdout
 
 
 class MathScan(HTMLParser):
@@ -89,18 +71,11 @@ def math_problems(dom):
     return problems
 
 
-def _need(thing, why):
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{why} (under CI=true this test must run)")
-    pytest.skip(why)
-
-
 @pytest.fixture(scope="module")
 def dom():
     if not REPORT.exists():
-        _need(REPORT, f"{REPORT} not built: run ./build_report.sh first")
-    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
-        _need("chromium", "chromium is not installed (Debian: apt-get install chromium)")
+        need(f"{REPORT} not built: run ./build_report.sh first")
+    require("chromium")
     return rendered_dom(REPORT)
 
 
@@ -110,7 +85,7 @@ def test_every_formula_is_typeset_offline(dom):
 
 def test_the_page_loads_nothing_from_the_network():
     if not REPORT.exists():
-        _need(REPORT, f"{REPORT} not built: run ./build_report.sh first")
+        need(f"{REPORT} not built: run ./build_report.sh first")
     html = REPORT.read_text(encoding="utf-8")
     assert not re.search(r"<(script|link|img)[^>]+(src|href)=\"(https?:)?//", html)
 
@@ -118,8 +93,7 @@ def test_the_page_loads_nothing_from_the_network():
 def test_the_check_catches_broken_math(tmp_path):
     """The same check on a page whose MathJax cannot load, and on one whose
     MathJax reports an error, must complain."""
-    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
-        _need("chromium", "chromium is not installed (Debian: apt-get install chromium)")
+    require("chromium")
     page = tmp_path / "broken.html"
     page.write_text("<html><body><p>A formula: $\\sigma(x)$.</p>"
                     "<span class=\"MathJax_SVG\"></span><script type=\"math/tex\">x</script>"

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import nbformat
 
-from helpers.report import cache, runner
-from helpers.report.params import find_notebooks, load_quick, read_params
-from helpers.report.values import resolve
+from reportbuild.keys import run_inputs_digest, run_key
+from reportbuild.parameters import load_quick, read_params
+from reportbuild.parts import find_notebooks
+from reportbuild.run import cache, kernels
+from reportbuild.values import resolve
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -16,18 +18,18 @@ BUILD = ROOT / "build"
 PARTS = ["1a", "1b", "1c", "1d", "1e", "1f", "2a", "2b", "2c"]
 
 
-def proven(path, value_sets, environment):
+def proven(path, value_sets, run_inputs):
     """True when build/cache holds a run of notebook ``path`` with one of
-    ``value_sets`` ([{name: value}]) under the current code and environment."""
+    ``value_sets`` ([{name: value}]) under the current code and run inputs."""
     nb = nbformat.read(str(path), as_version=4)
-    return any(cache.entry(BUILD, path, cache.notebook_key(nb, values, environment)).exists()
+    return any(cache.entry(BUILD, path, run_key(nb, values, run_inputs)).exists()
                for values in value_sets)
 
 
 def test_every_notebook_runs_with_small_sizes(tmp_path):
     """A run stored in build/cache proves a notebook runs: the build stores
     one only after it ran to the end, under a key of its code, its parameter
-    values, helpers/ and requirements.txt (``cache.notebook_key``).  So a
+    values, helpers/ and requirements.txt (``keys.run_key``).  So a
     notebook with an entry for its --quick values or its defaults passes as
     it is (CI runs ./build_report.sh --quick just before the tests).  The
     others run here, through the report's runner with the --quick values,
@@ -38,17 +40,17 @@ def test_every_notebook_runs_with_small_sizes(tmp_path):
     declared = {p.name: read_params(p) for p in paths}
     quick, _ = resolve(declared, load_quick(NOTEBOOKS))
     defaults, _ = resolve(declared)
-    environment = cache.environment_digest()
+    run_inputs = run_inputs_digest()
     todo = [(p, quick[p.name]) for p in paths
-            if not proven(p, [quick[p.name], defaults[p.name]], environment)]
+            if not proven(p, [quick[p.name], defaults[p.name]], run_inputs)]
     if not todo:
         return
     status = ["git", "status", "--porcelain", "--untracked-files=no"]
     before = subprocess.run(status, cwd=ROOT, capture_output=True, text=True).stdout
     failure = None
     try:
-        runner.execute(todo, tmp_path, log=lambda *a, **k: None)
-    except runner.NotebookFailed as e:
+        kernels.execute(todo, tmp_path, log=lambda *a, **k: None)
+    except kernels.NotebookFailed as e:
         failure = str(e)
     assert failure is None, failure
     assert sorted(p.name for p in tmp_path.glob("*.ipynb")) == [p.name for p, _ in todo]

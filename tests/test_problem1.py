@@ -3,7 +3,8 @@
 The oracles are independent of the float64 code under test:
 * PyTorch autograd on a float64 graph built here with 1/(1+exp(-z));
 * complex-step directional derivatives of a NumPy closed form of f
-  (through gradcheck.py, whose ability to fail is tested at the end);
+  (helpers.gradcheck, the notebooks' kit; its ability to fail is tested
+  at the end);
 * the chain-rule product of the stage Jacobians, with sigma' = s (1 - s);
 * mpmath at 50 digits where the sigmoids saturate: ``mp_gradient`` of
   helpers.saturation (the reference part 1d reports against), written in
@@ -17,7 +18,6 @@ import numpy as np
 import pytest
 import torch
 
-import gradcheck
 from helpers import (
     f,
     f_and_grad_forward,
@@ -29,6 +29,7 @@ from helpers import (
     sigmoid,
     sigmoid_and_slope,
 )
+from helpers.gradcheck import assert_gradient, gradient_error
 from helpers.saturation import mp_gradient as mp_reference
 
 GRAD_FUNS = [f_and_grad_forward, f_and_grad_reverse, f_and_grad_reverse_fused]
@@ -106,14 +107,14 @@ def test_f_matches_closed_form_and_torch(problem):
 def test_gradient_matches_complex_step(problem, fun):
     A, B, x = problem
     _, grad = fun(x, A, B)
-    err = gradcheck.gradient_error(lambda z: f_closed(z, A, B), x, grad, n_dirs=4, seed=1)
+    err = gradient_error(lambda z: f_closed(z, A, B), x, grad, n_dirs=4, seed=1)
     assert err <= 1e-13
 
 
 def test_gradient_matches_central_differences(problem):
     A, B, x = problem
     _, grad = f_and_grad_reverse(x, A, B)
-    gradcheck.assert_gradient(lambda z: f_closed(z, A, B), x, grad, rtol=1e-7, method="central")
+    assert_gradient(lambda z: f_closed(z, A, B), x, grad, rtol=1e-7, method="central")
 
 
 def test_gradient_is_not_trivial(problem):
@@ -408,12 +409,12 @@ def test_checker_passes_true_and_catches_wrong_gradients(shape):
     true, wrong = _wrong_gradients(x, A, B)
     np.testing.assert_allclose(true, f_and_grad_reverse(x, A, B)[1], rtol=1e-12)
 
-    assert gradcheck.gradient_ok(fun, x, true, rtol=1e-13)
-    gradcheck.assert_gradient(fun, x, true, rtol=1e-13)
+    assert gradient_error(fun, x, true) <= 1e-13
+    assert_gradient(fun, x, true, rtol=1e-13)
     for label, g in wrong.items():
-        assert not gradcheck.gradient_ok(fun, x, g, rtol=1e-13), label
+        assert gradient_error(fun, x, g) > 1e-13, label
         with pytest.raises(AssertionError, match="gradient check failed"):
-            gradcheck.assert_gradient(fun, x, g, rtol=1e-13)
+            assert_gradient(fun, x, g, rtol=1e-13)
 
 
 def test_central_differences_catch_coarse_errors_only():
@@ -422,22 +423,22 @@ def test_central_differences_catch_coarse_errors_only():
     A, B, x = make_problem(6, 6, 6, seed=12)
     fun = lambda z: f_closed(z, A, B)  # noqa: E731
     true, wrong = _wrong_gradients(x, A, B)
-    assert gradcheck.gradient_ok(fun, x, true, rtol=1e-7, method="central")
+    assert gradient_error(fun, x, true, method="central") <= 1e-7
     del wrong["one entry off by 1e-6 relative"]
     bumped = true.copy()
     bumped[int(np.argmax(np.abs(bumped)))] *= 1 + 1e-4
     wrong["one entry off by 1e-4 relative"] = bumped
     for label, g in wrong.items():
-        assert not gradcheck.gradient_ok(fun, x, g, rtol=1e-7, method="central"), label
+        assert gradient_error(fun, x, g, method="central") > 1e-7, label
 
 
 def test_checker_rejects_wrong_shape_and_method():
     A, B, x = make_problem(4, 3, 2)
     fun = lambda z: f_closed(z, A, B)  # noqa: E731
     with pytest.raises(ValueError, match="shape"):
-        gradcheck.gradient_error(fun, x, np.zeros(3))
+        gradient_error(fun, x, np.zeros(3))
     with pytest.raises(ValueError, match="method"):
-        gradcheck.gradient_error(fun, x, np.zeros(4), method="forward")
+        gradient_error(fun, x, np.zeros(4), method="forward")
 
 
 def test_precision_rows_of_parts_1c_and_1d():

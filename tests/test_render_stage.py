@@ -17,18 +17,19 @@ import nbformat
 import pytest
 
 from helpers.claims import CLAIM_MIME
-from helpers.report import render_stage
-from helpers.report import merge as merge_mod
-from helpers.report.cli import OK
-from helpers.report.render import fit_tables
-from helpers.report.title import DEFAULTS, title_info
+from reportbuild.exit_status import OK
+from reportbuild.keys import render_key
+from reportbuild.render import merge as merge_mod
+from reportbuild.render import stage as render_stage
+from reportbuild.render.exporters import fit_tables
+from reportbuild.render.title import load_config, title_info
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 NAMES = ["1a_small.ipynb", "2a_small.ipynb"]
 ANSWER_1A = "The Jacobian $J$ has **7 columns** (answer box)."
 FIG = "<Figure size 640x480 with 1 Axes>"
 # A fixed date keeps the title data, and so the render key, the same from day to day.
-CONFIG = {**DEFAULTS, "date": "January 2, 2026"}
+CONFIG = {**load_config(), "date": "January 2, 2026"}
 
 
 def fixtures(folder=None):
@@ -228,11 +229,11 @@ def edit_notebook(path):
     nbformat.write(nb, str(path))
 
 
-@pytest.mark.parametrize("change", ["notebook", "title", "no_pdf", "environment"])
-def test_render_key_follows_each_input(tmp_path, change):
-    executed, info = fixtures(tmp_path), title_info(CONFIG, "Ada")
-    key = render_stage.render_key(executed, info, True, "env")
-    no_pdf, environment = True, "env"
+@pytest.mark.parametrize("change", ["notebook", "title", "no_pdf", "template"])
+def test_render_key_follows_each_input(tmp_path, checkout, change):
+    executed, info = fixtures(tmp_path / "notebooks"), title_info(CONFIG, "Ada")
+    key = render_key(executed, info, True)
+    no_pdf = True
     if change == "notebook":
         edit_notebook(executed[1])
     elif change == "title":
@@ -240,16 +241,17 @@ def test_render_key_follows_each_input(tmp_path, change):
     elif change == "no_pdf":
         no_pdf = False
     else:
-        environment = "env2"
-    assert render_stage.render_key(executed, info, no_pdf, environment) != key
+        template = checkout / "reportbuild" / "render" / "templates" / "homework.tex.j2"
+        template.write_text(template.read_text() + "% a comment\n")
+    assert render_key(executed, info, no_pdf) != key
 
 
 def test_render_key_ignores_where_and_when_the_files_are(tmp_path):
-    key = render_stage.render_key(fixtures(tmp_path / "a"), title_info(CONFIG, "Ada"), True, "env")
+    key = render_key(fixtures(tmp_path / "a"), title_info(CONFIG, "Ada"), True)
     moved = fixtures(tmp_path / "b")
     os.utime(moved[0], (0, 0))
     info = dict(reversed(title_info(CONFIG, "Ada").items()))     # same data, other order
-    assert render_stage.render_key(moved, info, True, "env") == key
+    assert render_key(moved, info, True) == key
 
 
 # --- render_report ------------------------------------------------------------
@@ -260,7 +262,7 @@ def render(out, no_pdf):
     executed = sorted((out / "notebooks").glob("*.ipynb"))
     stdout, stderr = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-        status = render_stage.render_report(args, executed, CONFIG, "env", time.monotonic())
+        status = render_stage.render_report(args, executed, CONFIG, time.monotonic())
     return status, stdout.getvalue(), stderr.getvalue()
 
 

@@ -2,15 +2,12 @@
 page range as build/pages.json says (the Gradescope page map), the live
 source of the functions inside their parts, and the boxed answers.
 
-Needs the report (./build_report.sh) and poppler's pdftotext and pdfinfo;
-skipped without them, except under CI=true, where a skip would hide a
-broken report."""
+Needs the report (./build_report.sh) and poppler's pdftotext and pdfinfo
+(tests/system.py says how to get them when they are missing)."""
 
 import inspect
 import json
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -18,8 +15,10 @@ import nbformat
 import pytest
 
 import helpers
+import helpers.model
 import helpers.timing
 from helpers import heron
+from system import need, require
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build"
@@ -28,7 +27,7 @@ PARTS = ["1a", "1b", "1c", "1d", "1e", "1f", "2a", "2b", "2c"]
 MAX_PAGES = 25
 # The functions each part shows with show_source (cells tagged hide-input).
 LISTINGS = {"1a": [helpers.jacobians],
-            "1b": [helpers.f, helpers.sigmoid_and_slope, helpers.f_and_grad_torch],
+            "1b": [helpers.f, helpers.model.stages, helpers.sigmoid_and_slope, helpers.f_and_grad_torch],
             "1c": [helpers.f_and_grad_forward],
             "1d": [helpers.f_and_grad_reverse, helpers.f_and_grad_reverse_fused],
             "1f": [helpers.timing.time_calls],
@@ -39,12 +38,6 @@ LISTINGS = {"1a": [helpers.jacobians],
 # (the en dash: LaTeX's "--", as listing headers write "lines 3-9").
 TYPESET = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"',
                          "\ufb01": "fi", "\ufb02": "fl", "\ufb00": "ff", "\u2013": "-"})
-
-
-def _need(why):
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{why} (under CI=true this test must run)")
-    pytest.skip(why)
 
 
 def flat(text):
@@ -67,10 +60,8 @@ def headings():
 def built():
     for path in (PDF, PAGES, MERGED):
         if not path.exists():
-            _need(f"{path} not built: run ./build_report.sh first")
-    for tool in ("pdftotext", "pdfinfo"):
-        if not shutil.which(tool):
-            _need(f"{tool} is not installed (Debian: apt-get install poppler-utils)")
+            need(f"{path} not built: run ./build_report.sh first")
+    require("pdfinfo")          # poppler-utils, which has pdftotext too
 
 
 @pytest.fixture(scope="module")

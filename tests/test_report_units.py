@@ -15,9 +15,9 @@ import pytest
 import helpers
 from helpers import f_and_grad_reverse, make_problem
 from helpers.listing import Listing
-from helpers.report import merge as merge_mod
-from helpers.report.pages import PAGES_FILE, gradescope_line, page_map, read_pages, write_pages
-from helpers.report.render import read_labels
+from reportbuild.render import merge as merge_mod
+from reportbuild.render.pages import PAGES_FILE, gradescope_line, page_map, read_pages, write_pages
+from reportbuild.render.exporters import read_labels
 from helpers.saturation import mp_gradient, saturation_table
 
 # --- labels and the page map ----------------------------------------------

@@ -23,7 +23,7 @@ import helpers.methods as methods
 from helpers.complexity import evaluation_steps, extra_memory, forward_steps, reverse_steps, totals
 from helpers.forward_mode import f_and_grad_forward
 from helpers.machine import background_load, blas_threads, cpu_seconds, machine_info
-from helpers.model import make_problem, sigmoid_and_slope
+from helpers.model import make_problem, stages
 from helpers.reverse_mode import f_and_grad_reverse, f_and_grad_reverse_fused
 from helpers.scaling import measured_memory, sweep, sweep_plan, sweep_slopes
 from helpers.timing import loglog_slope, save_results, time_calls, traced_peak_bytes
@@ -134,32 +134,34 @@ MEM_SHAPE, MEM_CHUNK = (120, 60, 150), 16
 
 
 def _ratios(rows):
-    return {r["mode"]: r["measured_bytes"] / r["predicted_bytes"] for r in rows}
+    return {r["key"]: r["measured_bytes"] / r["predicted_bytes"] for r in rows}
 
 
 def test_measured_memory_matches_extra_memory():
     rows = measured_memory(*MEM_SHAPE, chunk_size=MEM_CHUNK)
-    by = {r["mode"]: r for r in rows}
-    chunked = f"forward chunked, chunk_size={MEM_CHUNK}"
-    assert list(by) == ["forward", chunked, "reverse", "reverse fused"]
+    by = {r["key"]: r for r in rows}
+    chunked = "forward_chunked"
+    assert list(by) == ["forward", chunked, "reverse", "reverse_fused"]
+    assert [r["mode"] for r in rows] == ["forward", f"forward chunked, chunk_size={MEM_CHUNK}",
+                                         "reverse", "reverse fused"]           # the labels shown
     full, part = extra_memory(*MEM_SHAPE), extra_memory(*MEM_SHAPE, chunk_size=MEM_CHUNK)
     assert by["forward"]["predicted_bytes"] == 8 * full["forward"]
     assert by[chunked]["predicted_bytes"] == 8 * part["forward"]
     assert by["reverse"]["predicted_bytes"] == 8 * full["reverse"]
-    assert by["reverse fused"]["predicted_bytes"] == 8 * full["fused"]
+    assert by["reverse_fused"]["predicted_bytes"] == 8 * full["fused"]
     ratio = _ratios(rows)
     for mode in ("forward", chunked):
         assert 0.9 <= ratio[mode] <= 1.2, (mode, ratio[mode])
     # Reverse holds O(d) numbers: a few KB, whose Python overhead is relatively large.
-    for mode in ("reverse", "reverse fused"):
+    for mode in ("reverse", "reverse_fused"):
         assert 0.9 <= ratio[mode] <= 2.0, (mode, ratio[mode])
         assert by[mode]["measured_bytes"] < 0.5 * by[chunked]["measured_bytes"]
     assert by[chunked]["measured_bytes"] < 0.3 * by["forward"]["measured_bytes"]
 
 
 def test_chunked_forward_memory_at_the_brief_shape():
-    rows = {r["mode"]: r for r in measured_memory(120, 90, 60, chunk_size=16)}
-    full, chunked = rows["forward"], rows["forward chunked, chunk_size=16"]
+    rows = {r["key"]: r for r in measured_memory(120, 90, 60, chunk_size=16)}
+    full, chunked = rows["forward"], rows["forward_chunked"]
     assert 0.9 <= full["measured_bytes"] / full["predicted_bytes"] <= 1.2
     assert chunked["measured_bytes"] >= 0.9 * chunked["predicted_bytes"]
     # predicted 0.16 of full; holding the full T2 and T3 would make it >= 1
@@ -171,20 +173,17 @@ def _forward_variant(*, copy_T1=False, keep_blocks=False, ignore_chunks=False):
     def fn(x, A, B, *, chunk_size=None):
         d0 = x.shape[0]
         c = d0 if chunk_size is None or ignore_chunks else chunk_size
-        y1 = A @ x
-        y2, s2 = sigmoid_and_slope(y1)
-        y3 = B @ y2
-        y4, s4 = sigmoid_and_slope(y3)
+        ev = stages(x, A, B)
         grad, kept = np.empty_like(x), []
         for j in range(0, d0, c):
             T1 = A[:, j:j + c].copy() if copy_T1 else A[:, j:j + c]
-            T2 = s2[:, None] * T1
+            T2 = ev.s2[:, None] * T1
             T3 = B @ T2
-            grad[j:j + c] = s4 @ T3
+            grad[j:j + c] = ev.s4 @ T3
             if keep_blocks:
                 kept.append((T2, T3))
             del T1, T2, T3
-        return y4.sum(), grad
+        return ev.f, grad
     return fn
 
 
@@ -200,9 +199,9 @@ def test_memory_check_catches_wrong_forward(monkeypatch, variant, caught):
     np.testing.assert_allclose(wrong(x, A, B, chunk_size=2)[1], f_and_grad_reverse(x, A, B)[1])
     monkeypatch.setattr(methods, "f_and_grad_forward", wrong)
     ratio = _ratios(measured_memory(*MEM_SHAPE, chunk_size=MEM_CHUNK))
-    names = {"forward": "forward", "chunked": f"forward chunked, chunk_size={MEM_CHUNK}"}
+    keys = {"forward": "forward", "chunked": "forward_chunked"}
     for key in caught:
-        assert ratio[names[key]] > 1.2, (key, ratio)
+        assert ratio[keys[key]] > 1.2, (key, ratio)
 
 
 # ------------------------------------------------------------------ sweeps
@@ -364,6 +363,18 @@ def test_save_results_writes_and_appends(tmp_path):
     assert all(time.strptime(r["saved"], "%Y-%m-%dT%H:%M:%S") for r in history)
     assert paths[2].read_text().count("saved,") == 1                         # one header
 
+    # A column added (key) and one gone (n) since: the history keeps its own columns.
+    result["rows"] = [{"method": "a", "key": "k_a", "median_s": 0.125}]
+    save_results(result, tmp_path / "new" / "dir", "run")
+    with open(paths[2], newline="") as fh:
+        reader = csv.DictReader(fh)
+        history = list(reader)
+    assert reader.fieldnames == ["saved", "method", "median_s", "n"]
+    assert [(r["method"], r["median_s"], r["n"], None in r) for r in history[-2:]] == [
+        ("b", "1.5", "2", False), ("a", "0.125", "", False)]
+    with open(paths[1], newline="") as fh:
+        assert list(csv.DictReader(fh)) == [{"method": "a", "key": "k_a", "median_s": "0.125"}]
+
 
 # ------------------------------------------------------------------ machine
 
@@ -414,19 +425,23 @@ def study():
     return timing_study(d=STUDY_D, repeats=2, slow_repeats=1, warmup_d=16, chunk_size=8)
 
 
-SLOW = {"GEMM B A", "forward", "forward chunked", "torch.func.jacfwd"}       # Theta(d^3) work
-GB_READS = {"f alone": 2, "matvec A x": 1, "reverse": 4, "reverse fused": 3, "PyTorch autograd": 4}
-GFLOPS = {"GEMM B A", "forward", "forward chunked"}                            # 2 d^3 flops
+SLOW = {"gemm", "forward", "forward_chunked", "jacfwd"}                     # Theta(d^3) work
+GB_READS = {"f": 2, "matvec": 1, "reverse": 4, "reverse_fused": 3, "torch_autograd": 4}
+GFLOPS = {"gemm", "forward", "forward_chunked"}                            # 2 d^3 flops
+LABELS = {"f": "f alone", "matvec": "matvec A x", "gemm": "GEMM B A", "forward": "forward",
+          "forward_chunked": "forward chunked", "reverse": "reverse", "reverse_fused": "reverse fused",
+          "torch_autograd": "PyTorch autograd", "jacfwd": "torch.func.jacfwd"}   # as the report shows them
 
 
 def test_study_rows_cover_every_method(study):
-    rows = {r["method"]: r for r in study["rows"]}
-    assert list(rows) == [m.name for m in METHODS if m.name not in SLOW] + [m.name for m in METHODS
-                                                                           if m.name in SLOW]
+    rows = {r["key"]: r for r in study["rows"]}
+    assert list(rows) == [m.key for m in METHODS if m.key not in SLOW] + [m.key for m in METHODS
+                                                                         if m.key in SLOW]
     for name, r in rows.items():
+        assert r["method"] == LABELS[name]
         assert r["min_s"] <= r["median_s"] <= r["max_s"] and r["min_s"] > 0
         assert r["repeats"] == len(r["samples"]) == (1 if name in SLOW else 2)
-        assert r["calls"] == ("1 + 1 small, context" if name == "torch.func.jacfwd"
+        assert r["calls"] == ("1 + 1 small, context" if name == "jacfwd"
                               else "1 + 1 small" if name in SLOW else "2 + 1")
         reads, t = GB_READS.get(name), r["median_s"]
         assert r["GB_per_s"] == (reads and pytest.approx(reads * 8 * STUDY_D**2 / t / 1e9)), name
@@ -435,19 +450,20 @@ def test_study_rows_cover_every_method(study):
     assert study["params"] == {"d": STUDY_D, "repeats": 2, "slow_repeats": 1, "warmup_d": 16,
                                "chunk_size": 8, "seed": 0, "device": "cpu",
                                "dtype": "float64", "probe_d": STUDY_D // 2}
-    assert set(study["probes"]) == {"GEMM B A", "matvec A x"}
-    assert study["probes"]["GEMM B A"]["repeats"] == 1 and study["probes"]["matvec A x"]["repeats"] == 2
+    assert set(study["probes"]) == {"gemm", "matvec"}
+    assert study["probes"]["gemm"]["repeats"] == 1 and study["probes"]["matvec"]["repeats"] == 2
     assert {"cpu", "numpy", "torch"} <= set(study["machine"]) and study["wall_s"] > 0
 
 
 def test_a_new_method_is_one_record(monkeypatch):
     """Adding a record is all it takes: the study times it, checks its
     gradient, and the tables and the bar chart show it."""
-    twin = methods.Method("reverse twin", "ours", lambda p: f_and_grad_reverse(p.x, p.A, p.B), reads=4)
+    twin = methods.Method("reverse_twin", "reverse twin", "ours",
+                          lambda p: f_and_grad_reverse(p.x, p.A, p.B), reads=4)
     monkeypatch.setattr(methods, "METHODS", [*METHODS, twin])
     study = timing_study(d=16, repeats=1, slow_repeats=1, warmup_d=8)
-    assert "reverse twin" in [r["method"] for r in study["rows"]]
-    assert study["agreement"]["reverse twin vs reverse"] == 0
+    assert ("reverse_twin", "reverse twin") in [(r["key"], r["method"]) for r in study["rows"]]
+    assert study["agreement"]["reverse_twin"] == 0
     assert "reverse twin" in [r["method"] for r in summary_rows(study)]
     fig = plot_timings(study["rows"])
     assert "reverse twin" in [t.get_text() for t in fig.axes[0].get_yticklabels()]
@@ -455,21 +471,18 @@ def test_a_new_method_is_one_record(monkeypatch):
 
 def test_study_gradients_agree(study):
     agreement = study["agreement"]
-    assert set(agreement) == {f"{k} vs reverse" for k in
-                              ("reverse fused", "PyTorch autograd", "forward",
-                               "forward chunked", "torch.func.jacfwd")}
+    assert set(agreement) == {"reverse_fused", "torch_autograd", "forward", "forward_chunked", "jacfwd"}
     for name, v in agreement.items():
         assert 0 <= v < 1e-12, name
 
 
 def test_study_ratios(study):
-    rows = {r["method"]: r for r in study["rows"]}
-    assert rows["PyTorch autograd"]["vs_autograd"] == 1
-    assert rows["GEMM B A"]["vs_gemm"] == 1
-    assert rows["f alone"]["vs_f"] == 1
+    rows = {r["key"]: r for r in study["rows"]}
+    assert rows["torch_autograd"]["vs_autograd"] == 1
+    assert rows["gemm"]["vs_gemm"] == 1
+    assert rows["f"]["vs_f"] == 1
     for r in study["rows"]:
-        for key, ref in (("vs_f", "f alone"), ("vs_autograd", "PyTorch autograd"),
-                         ("vs_gemm", "GEMM B A")):
+        for key, ref in (("vs_f", "f"), ("vs_autograd", "torch_autograd"), ("vs_gemm", "gemm")):
             assert r[key] == pytest.approx(r["median_s"] / rows[ref]["median_s"])
 
 
@@ -480,26 +493,26 @@ def test_study_targets(study):
     assert {r["limit"] for r in by.values()} == {0.9, 0.8, 1e-12, 1.05, 1.1, 2.01, None}
     assert by["reverse fused vs reverse, max rel. diff."]["status"] == "PASS"
     assert by["reverse / PyTorch autograd"]["measured"] == \
-        {r["method"]: r for r in study["rows"]}["reverse"]["vs_autograd"]
+        {r["key"]: r for r in study["rows"]}["reverse"]["vs_autograd"]
 
 
 def test_summary_rows(study):
     summary = summary_rows(study)
-    assert [r["method"] for r in summary] == [r["method"] for r in study["rows"]]
+    assert [r["method"] for r in summary] == [LABELS[r["key"]] for r in study["rows"]]
     assert all(isinstance(v, str) for r in summary for v in r.values())
-    by = {r["method"]: r for r in summary}
-    assert by["GEMM B A"]["vs GEMM"] == "1" and by["PyTorch autograd"]["vs autograd"] == "1"
-    assert by["GEMM B A"]["rate"].endswith("GFLOP/s")
+    by = {r["key"]: s for r, s in zip(study["rows"], summary)}
+    assert by["gemm"]["vs GEMM"] == "1" and by["torch_autograd"]["vs autograd"] == "1"
+    assert by["gemm"]["rate"].endswith("GFLOP/s")
     assert by["reverse"]["rate"].endswith("GB/s")
-    assert by["torch.func.jacfwd"]["rate"] == "-"
+    assert by["jacfwd"]["rate"] == "-"
 
 
 def test_study_without_chunks():
     study = timing_study(d=24, repeats=1, slow_repeats=1, warmup_d=8, chunk_size=0)
-    names = [r["method"] for r in study["rows"]]
-    assert "forward chunked" not in names
-    assert set(names) == {m.name for m in METHODS} - {"forward chunked"}
-    assert "forward chunked vs reverse" not in study["agreement"]
+    keys = [r["key"] for r in study["rows"]]
+    assert "forward_chunked" not in keys
+    assert set(keys) == {m.key for m in METHODS} - {"forward_chunked"}
+    assert "forward_chunked" not in study["agreement"]
     assert all(v < 1e-12 for v in study["agreement"].values())
     rows = targets(study)
     assert not any("chunked" in r["check"] for r in rows)
@@ -525,18 +538,17 @@ def test_study_rejects_unknown_device():
 
 def _fake_study(peak_bytes, d=10, chunk_size=0):
     """A study dict with chosen times (seconds), as timing_study returns it."""
-    times = {"f alone": 1.0, "matvec A x": 0.5, "reverse": 2.0, "reverse fused": 1.5,
-             "PyTorch autograd": 4.0, "GEMM B A": 10.0, "forward": 20.0,
-             "torch.func.jacfwd": 30.0}
+    times = {"f": 1.0, "matvec": 0.5, "reverse": 2.0, "reverse_fused": 1.5,
+             "torch_autograd": 4.0, "gemm": 10.0, "forward": 20.0, "jacfwd": 30.0}
     if chunk_size:
-        times["forward chunked"] = 10.5
-    rows = [{"method": k, "role": "ours", "median_s": t, "min_s": t, "max_s": t, "repeats": 1, "calls": "1 + 1",
+        times["forward_chunked"] = 10.5
+    rows = [{"method": LABELS[k], "key": k, "role": "ours", "median_s": t, "min_s": t, "max_s": t, "repeats": 1, "calls": "1 + 1",
              "vs_f": t, "vs_autograd": t / 4.0, "vs_gemm": t / 10.0, "GB_per_s": None, "GFLOP_per_s": None,
              "peak_extra_bytes": peak_bytes} for k, t in times.items()]
-    probes = {"GEMM B A": {"median_s": 10.0 / 8}, "matvec A x": {"median_s": 0.5 / 4}}
+    probes = {"gemm": {"median_s": 10.0 / 8}, "matvec": {"median_s": 0.5 / 4}}
     return {"rows": rows, "params": {"d": d, "chunk_size": chunk_size, "probe_d": d // 2},
             "machine": {"cpu": "test"},
-            "probes": probes, "agreement": {"reverse fused vs reverse": 1e-15}, "wall_s": 1.0,
+            "probes": probes, "agreement": {"reverse_fused": 1e-15}, "wall_s": 1.0,
             "background_load": None}
 
 
@@ -546,7 +558,7 @@ def test_mode_comparison_on_a_synthetic_study():
     enters it)."""
     d = 10
     study = _fake_study(0, d=d)
-    by = {r["method"]: r for r in study["rows"]}
+    by = {r["key"]: r for r in study["rows"]}
     by["forward"].update(min_s=19.0, max_s=23.0, repeats=3)
     cmp = mode_comparison(study)
     assert cmp["forward_vs_reverse"] == 10.0            # 20 s / 2 s: forward is the slow one
@@ -559,7 +571,7 @@ def test_mode_comparison_on_a_synthetic_study():
     assert cmp["predicted_forward_s"] == pytest.approx(fwd / gemm)
     assert cmp["predicted_reverse_s"] == pytest.approx(rev / matvec)
     assert cmp["predicted_time_ratio"] == pytest.approx(fwd / rev * matvec / gemm)
-    for name in ("forward", "reverse", "PyTorch autograd"):     # the gradients' times don't move it
+    for name in ("forward", "reverse", "torch_autograd"):       # the gradients' times don't move it
         by[name]["median_s"] *= 3
     assert mode_comparison(study)["predicted_time_ratio"] == pytest.approx(cmp["predicted_time_ratio"])
 
@@ -611,6 +623,7 @@ def test_bench_saves_results(tmp_path, capsys):
     saved = json.loads(stem.with_suffix(".json").read_text())
     assert saved["params"]["d"] == 24 and saved["params"]["chunk_size"] == 0
     with open(stem.with_suffix(".csv"), newline="") as fh:
-        names = [r["method"] for r in csv.DictReader(fh)]
-    assert set(names) == {m.name for m in METHODS} - {"forward chunked"}
+        saved_rows = list(csv.DictReader(fh))
+    assert {r["key"] for r in saved_rows} == {m.key for m in METHODS} - {"forward_chunked"}
+    assert {r["method"] for r in saved_rows} == {m.label for m in METHODS} - {"forward chunked"}
     assert (tmp_path / "bench_cpu_d24_history.csv").exists()

@@ -1,29 +1,29 @@
 """The run stage: bring ``OUT/notebooks`` up to date.
 
-A notebook is executed (``runner``) only when its cache key
-(``cache.notebook_key``) has no stored run; otherwise the stored outputs are
+A notebook is executed (``kernels``) only when its run key
+(``keys.run_key``) has no stored run (``cache``); otherwise the stored outputs are
 combined with its current source, so Markdown edits show without a run.
 The executed notebooks in ``OUT/notebooks`` are all the render stage reads.
 """
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
 import nbformat
 
+from ..atomic import replace_folder, write_atomic
+from ..executed import computed_at, ran_with, recorded_run_key
+from ..keys import run_key
 from . import cache
-from .merge import computed_at, ran_with
-from .render import write_atomic
-from .runner import NotebookFailed, execute, status_line
+from .kernels import NotebookFailed, execute, status_line
 
 
-def run_all(jobs, out, environment, rerun=False, log=print):
+def run_all(jobs, out, run_inputs, rerun=False, log=print):
     """Bring ``out/notebooks`` up to date for ``jobs`` ([(source, params)]);
-    ``environment`` is ``cache.environment_digest()``.
+    ``run_inputs`` is ``keys.run_inputs_digest()``.
 
-    A notebook whose cache key (``cache.notebook_key``) has a stored run is
+    A notebook whose run key (``keys.run_key``) has a stored run is
     not executed: that run's outputs are combined with the current source
     (so Markdown edits show).  The others run (all of them with ``rerun``);
     those that finish enter the cache.  Only when every notebook succeeded
@@ -36,7 +36,7 @@ def run_all(jobs, out, environment, rerun=False, log=print):
     sources, keys, results, todo = {}, {}, {}, []
     for src, params in jobs:
         sources[src] = nbformat.read(str(src), as_version=4)
-        keys[src] = cache.notebook_key(sources[src], params, environment)
+        keys[src] = run_key(sources[src], params, run_inputs)
         hit = None if rerun else cache.lookup(out, src, keys[src])
         if hit is None:
             todo.append((src, params))
@@ -51,7 +51,7 @@ def run_all(jobs, out, environment, rerun=False, log=print):
     except NotebookFailed:
         for src in succeeded:           # their runs are sound; keep them
             cache.store(out, src, keys[src], staging / src.name)
-        _replace(staging, out / "failed")
+        replace_folder(staging, out / "failed")
         raise
     except BaseException:           # Ctrl-C: leave nothing half-written behind
         shutil.rmtree(staging, ignore_errors=True)
@@ -67,24 +67,15 @@ def run_all(jobs, out, environment, rerun=False, log=print):
     return paths
 
 
-def _replace(new, dest):
-    """Put folder ``new`` at ``dest``, removing what was there."""
-    if dest.exists():
-        old = Path(tempfile.mkdtemp(prefix=".old-", dir=dest.parent))
-        os.replace(dest, old / dest.name)
-        shutil.rmtree(old, ignore_errors=True)
-    os.replace(new, dest)
-
-
-def stale(paths, executed, environment):
-    """Problems with executed notebooks whose code or environment changed
-    since they ran (only --render-only uses them as they are)."""
+def stale(paths, executed, run_inputs):
+    """Problems with executed notebooks whose code, helpers/ or requirements
+    changed since they ran (only --render-only uses them as they are)."""
     problems = []
     for src, done in zip(paths, executed):
         nb = nbformat.read(str(done), as_version=4)
-        _, values = ran_with(nb, done.name)
-        key = cache.notebook_key(nbformat.read(str(src), as_version=4), values, environment)
-        if nb.metadata.get("report_cache", {}).get("key") != key:
+        _, values = ran_with(done, nb)
+        key = run_key(nbformat.read(str(src), as_version=4), values, run_inputs)
+        if recorded_run_key(nb) != key:
             problems.append(f"{src.stem}: its code or the helpers package changed since it ran; "
                             "the report shows that earlier run (build without --render-only to update it)")
     return problems

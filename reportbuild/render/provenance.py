@@ -8,8 +8,6 @@ import platform
 import subprocess
 from importlib import metadata
 
-from ..machine import cpu_model
-
 PACKAGES = ("numpy", "torch", "mpmath", "matplotlib", "papermill", "nbconvert")
 
 
@@ -36,6 +34,15 @@ def versions():
         except metadata.PackageNotFoundError:
             pass
     return ", ".join(found)
+
+
+def cpu_model():
+    """The processor's model name (from /proc/cpuinfo where there is one)."""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            return next(ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
 
 
 def provenance(folder):

@@ -10,15 +10,17 @@ allowed range (either end may be left out: ``[1..]``).  Without one, int
 parameters named like sizes or counts (d0, d1, timing_d, n_iter, N, repeats,
 ..._size, num_...) must be >= 1 and seeds >= 0.
 
+The cell is found and read by papermill's ``inspect_notebook`` (the same
+reader that injects the values), which takes one declaration per line; an
+optional type is written ``Optional[float]``, not ``float | None``.
 Overrides are checked against these declarations in ``values``.  The
 render stage reads the same cell back from each executed notebook.
 """
 
 import ast
-import io
 import json
+import logging
 import re
-import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +45,7 @@ class Param:
     default: object
     annotation: str      # as written, e.g. "int"; "" when not annotated
     comment: str         # help text, without any range spec
-    literal: str = ""    # the default as written, e.g. "1e12"
+    written: str = ""    # the default as written, e.g. "1e12"
     lo: float = None
     hi: float = None
 
@@ -73,47 +75,36 @@ def _kind(annotation, default):
     return (tname if tname in KINDS else "any"), nullable
 
 
-def _comments(source):
-    """{line number: comment text} for every comment in ``source``."""
-    out = {}
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-            if tok.type == tokenize.COMMENT:
-                out[tok.start[0]] = tok.string.lstrip("#").strip()
-    except (tokenize.TokenError, SyntaxError):
-        pass
-    return out
-
-
-def parse_cell(source, where):
-    """The Params declared in a parameters cell's ``source``; ``where`` names
-    the notebook in error messages."""
+def _declared_names(source, where):
+    """The names the cell assigns, in order (a syntax error raises ParamError)."""
     try:
         tree = ast.parse(source)
     except SyntaxError as e:
         raise ParamError(f"{where}: the parameters cell is not valid Python ({e.msg}, line {e.lineno})") from None
-    comments, lines, params = _comments(source), source.splitlines(), []
+    names = []
     for node in tree.body:
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
-            name, annotation = node.target.id, ast.unparse(node.annotation)
+            names.append(node.target.id)
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            name, annotation = node.targets[0].id, ""
-        else:
-            continue
-        try:
-            default = ast.literal_eval(node.value)
-        except ValueError:
-            raise ParamError(
-                f"{where}: parameter {name!r} must default to a plain literal, not `{ast.unparse(node.value)}`; "
-                "compute derived values in the next cell so that overrides flow through") from None
-        above = node.lineno - 1     # a full-line comment right above also counts
-        own = above >= 1 and lines[above - 1].lstrip().startswith("#")
-        comment = comments.get(node.end_lineno) or comments.get(node.lineno) or (comments.get(above, "") if own else "")
-        kind, nullable = _kind(annotation, default)
-        p = Param(name, kind, nullable, default, annotation, comment, ast.get_source_segment(source, node.value))
-        _set_range(p)
-        params.append(p)
-    return params
+            names.append(node.targets[0].id)
+    return names
+
+
+def _param(found, where):
+    """A Param from one entry of papermill's ``inspect_notebook``
+    ({name, inferred_type_name, default, help}, the default as written)."""
+    name, written = found["name"], found["default"]
+    try:
+        default = ast.literal_eval(written)
+    except (ValueError, SyntaxError):
+        raise ParamError(
+            f"{where}: parameter {name!r} must default to a plain literal, not `{written}`; "
+            "compute derived values in the next cell so that overrides flow through") from None
+    annotation = "" if found["inferred_type_name"] == "None" else found["inferred_type_name"]
+    kind, nullable = _kind(annotation, default)
+    p = Param(name, kind, nullable, default, annotation, found["help"], written)
+    _set_range(p)
+    return p
 
 
 def _set_range(p):
@@ -130,17 +121,34 @@ def _set_range(p):
 
 
 def read_params(path):
-    """Params of one notebook file ([] if it has no parameters cell)."""
+    """The Params the cell tagged ``parameters`` of notebook file ``path``
+    declares ([] without one), found by papermill's ``inspect_notebook``,
+    the reader papermill itself uses to inject values; this module adds the
+    types, ranges and messages."""
     path = Path(path)
     try:
         nb = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as e:
         raise ParamError(f"cannot read notebook {path}: {e}") from None
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
-            src = cell["source"]
-            return parse_cell("".join(src) if isinstance(src, list) else src, path.name)
-    return []
+    cell = next((c for c in nb.get("cells", []) if c.get("cell_type") == "code"
+                 and "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    if cell is None:
+        return []
+    source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+    names = _declared_names(source, path.name)
+    logging.getLogger("papermill").setLevel(logging.ERROR)   # we report unreadable lines ourselves
+    from papermill import inspect_notebook
+
+    try:
+        found = inspect_notebook(str(path))
+    except ValueError as e:         # e.g. no kernelspec, so no language to read the cell in
+        raise ParamError(f"cannot read the parameters of {path}: {e}") from None
+    unread = [n for n in names if n not in found]
+    if unread:
+        raise ParamError(f"{path.name}: cannot read the declaration of {', '.join(unread)} in the parameters "
+                         "cell; write each on one line as `name: type = value  # help [lo..hi]` "
+                         "(an optional type as `Optional[float]`)")
+    return [_param(found[n], path.name) for n in names]
 
 
 def find_notebooks(directory):

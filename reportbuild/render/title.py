@@ -1,8 +1,9 @@
 """The report's front matter data: assignment, course, student and date for
 the title page, per part its answer, parameters and when it was computed,
-and the build's provenance.  Settings come from report.toml; ``--name`` wins
-over its ``name``.  The templates (templates/) lay out the title and answers
-pages, for the HTML and the PDF alike.
+and the build's provenance.  The settings and their values live in one
+file, the checkout's report.toml; a ``--config`` file overrides it and
+``--name`` wins over both.  The templates (templates/) lay out the title
+and answers pages, for the HTML and the PDF alike.
 """
 
 import datetime
@@ -10,14 +11,11 @@ import os
 import re
 from pathlib import Path
 
+from ..keys import ROOT
 from .provenance import provenance
 
-DEFAULTS = {
-    "name": "",
-    "assignment": "Homework 4: Automatic Differentiation",
-    "course": "APPM 4720/5720 Scientific Machine Learning, Fall 2024",
-    "date": "",
-}
+SETTINGS = ROOT / "report.toml"
+KEYS = ("name", "date", "assignment", "course")
 NO_NAME = "(name not set: see report.toml)"
 
 
@@ -39,25 +37,31 @@ def _parse_toml(text):
     return tomllib.loads(text)
 
 
-def load_config(path, required=False):
-    """Title settings from ``path`` merged over DEFAULTS."""
+def read_settings(path):
+    """{setting: text} of the TOML file ``path``; ConfigError names what is wrong."""
     path = Path(path)
-    config = dict(DEFAULTS)
     if not path.exists():
-        if required:
-            raise ConfigError(f"config file {path} does not exist")
-        return config
+        raise ConfigError(f"config file {path} does not exist")
     try:
         data = _parse_toml(path.read_text(encoding="utf-8"))
     except ValueError as e:   # tomllib.TOMLDecodeError is a ValueError
         raise ConfigError(f"{path} is not valid TOML: {e}") from None
-    unknown = sorted(set(data) - set(DEFAULTS))
+    unknown = sorted(set(data) - set(KEYS))
     if unknown:
-        raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(DEFAULTS)}")
+        raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(KEYS)}")
     for key, value in data.items():
         if not isinstance(value, str):
             raise ConfigError(f"{path}: {key} must be a string in quotes, got {value!r}")
-        config[key] = value.strip()
+    return {key: value.strip() for key, value in data.items()}
+
+
+def load_config(path=None):
+    """The title settings: report.toml's, with those of the file ``path``
+    (when given) over them; a setting neither file has is empty."""
+    config = dict.fromkeys(KEYS, "")
+    for source in (SETTINGS, path):
+        if source is not None and (source != SETTINGS or SETTINGS.exists()):
+            config.update(read_settings(source))
     return config
 
 
@@ -67,11 +71,6 @@ def today():
     day = (datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc).date()
            if epoch else datetime.date.today())
     return f"{day:%B} {day.day}, {day.year}"
-
-
-def part_label(stem):
-    """``'1a'`` from ``'1a_jacobians'``."""
-    return stem.split("_", 1)[0]
 
 
 def title_info(config, name, folder=None):

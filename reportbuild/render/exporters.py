@@ -1,22 +1,20 @@
-"""Render the merged notebook to HTML and (through XeLaTeX) to PDF.
+"""The merged notebook as HTML and (through XeLaTeX) as PDF, with the
+templates in templates/.
 
-Every file is written next to its destination under a temporary name and
-then renamed over it, so an interrupted or failed render never leaves a
-broken or half-written report: the previous one stays until the new one is
-complete.
+Every file is written atomically (``atomic``), so an interrupted or failed
+render never leaves a broken or half-written report: the previous one stays
+until the new one is complete.
 """
 
-import os
 import re
 import shutil
 import tempfile
 from pathlib import Path
 
+from ..atomic import replace_folder, write_atomic
+from ..system_packages import install_hint, missing_commands
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-TEX_TOOLS = ("xelatex", "pandoc")
-TEX_HINT = ("install TeX and pandoc to get the PDF (Debian/Ubuntu: sudo apt-get install "
-            "texlive-xetex texlive-fonts-recommended texlive-plain-generic texlive-latex-extra pandoc; "
-            "macOS: brew install --cask mactex-no-gui && brew install pandoc), then build again")
 
 
 class RenderFailed(RuntimeError):
@@ -24,23 +22,13 @@ class RenderFailed(RuntimeError):
 
 
 def missing_tex():
-    """The PDF tools not on PATH (empty when the PDF can be made)."""
-    return [t for t in TEX_TOOLS if shutil.which(t) is None]
+    """The PDF tools (XeLaTeX, pandoc) not on PATH: empty when the PDF can be made."""
+    return missing_commands("pdf")
 
 
-def write_atomic(dest, data):
-    """Write ``data`` (bytes or str) to ``dest`` via a temporary file + rename."""
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.chmod(tmp, 0o644)                # mkstemp makes it private; a report is not
-        os.replace(tmp, dest)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+def tex_hint():
+    """What to do to get the PDF, for messages."""
+    return f"install TeX and pandoc to get the PDF ({install_hint('pdf')}), then build again"
 
 
 LONGTABLE = re.compile(r"\\begin\{longtable\}\[\]\{(@\{\}[lcr]+@\{\})\}(.*?)\\end\{longtable\}", re.S)
@@ -72,8 +60,7 @@ def install_mathjax(out_dir):
     if not (dest / "MathJax.js").exists():
         tmp = Path(tempfile.mkdtemp(prefix=".mathjax-", dir=out_dir))
         shutil.copytree(src, tmp / MATHJAX_DIR)
-        shutil.rmtree(dest, ignore_errors=True)
-        os.replace(tmp / MATHJAX_DIR, dest)
+        replace_folder(tmp / MATHJAX_DIR, dest)
         tmp.rmdir()
     return f"{MATHJAX_DIR}/{MATHJAX_CONFIG}"
 
@@ -103,16 +90,30 @@ def write_pdf(nb, dest, notebooks_dir, log_path):
     from nbconvert.utils.pandoc import PandocMissing
 
     class LabelledPDF(PDFExporter):
-        """nbconvert's PDF exporter that keeps the page of every LaTeX label
-        (read from the .aux file of the last XeLaTeX pass)."""
+        """nbconvert's PDF exporter that runs XeLaTeX until the cross-references
+        settle (its log asks for no rerun; at most ``latex_count`` passes, where
+        nbconvert always runs that many) and keeps the page of every LaTeX label
+        (read from the .aux file of the last pass)."""
         labels = {}
 
         def run_latex(self, filename, raise_on_failure=LatexFailed):
-            ok = super().run_latex(filename, raise_on_failure)
+            def log_error(command, out):
+                self.log.critical("%s failed: %s\n%s", command[0], command, out)
+
+            log = Path(filename).with_suffix(".log")
+            for done in range(1, self.latex_count + 1):
+                if not self.run_command(self.latex_command, filename, 1, log_error, raise_on_failure):
+                    return False
+                if done >= 2 and not RERUN.search(log.read_text(encoding="utf-8", errors="replace")):
+                    break
             aux = Path(filename).with_suffix(".aux")
             if aux.exists():
                 self.labels = read_labels(aux.read_text(encoding="utf-8", errors="replace"))
-            return ok
+            self.passes = done
+            return True
+
+        def run_bib(self, filename, raise_on_failure=False):
+            return False                # the report cites nothing: no BibTeX run
 
     exporter = LabelledPDF(
         template_file="homework.tex.j2", extra_template_paths=[str(TEMPLATES)],
@@ -130,11 +131,12 @@ def write_pdf(nb, dest, notebooks_dir, log_path):
     except (OSError, PandocMissing) as e:   # pandoc or xelatex not runnable
         if isinstance(e, TemplateNotFound):
             raise
-        raise RenderFailed(f"could not run the PDF tools ({e}); {TEX_HINT}") from None
+        raise RenderFailed(f"could not run the PDF tools ({e}); {tex_hint()}") from None
     write_atomic(dest, pdf)
     return exporter.labels
 
 
+RERUN = re.compile(r"Warning: .*Rerun|Rerun to get")     # what LaTeX and its packages log then
 LABEL = re.compile(r"\\newlabel\{([^}]*)\}\{\{[^}]*\}\{(\d+)\}")
 
 

@@ -1,16 +1,15 @@
-"""Command line: ``python -m helpers.report [options]``; see ``--help``.
+"""Command line: ``python -m reportbuild [options]``; see ``--help``.
 
 Two stages with one contract between them, the executed notebooks in
 ``OUT/notebooks``:
 
-    run     execute the notebooks whose code, parameters or environment
-            changed; reuse the others' outputs (``run_stage``)
+    run     execute the notebooks whose run key changed; reuse the
+            others' outputs (``run.stage``)
     render  merge the executed notebooks and write the report; skipped
-            when none of its inputs changed (``render_stage``)
+            when its render key is unchanged (``render.stage``)
 
-Exit status: 0 done; 1 a notebook (or LaTeX) failed; 2 bad options or
-parameters (nothing was run); 3 no TeX, so only the HTML was written;
-130 interrupted (Ctrl-C).
+The exit statuses are in ``exit_status``.  Checking the options and
+--help, --check and --render-only import nothing of the helpers package.
 """
 
 import argparse
@@ -18,11 +17,11 @@ import sys
 import time
 from pathlib import Path
 
-from .params import ParamError, find_notebooks, load_quick, read_params
-from .title import ConfigError, load_config, part_label
-from .values import resolve, shown
-
-OK, FAILED, USAGE, NO_PDF, INTERRUPTED = 0, 1, 2, 3, 130
+from .exit_status import FAILED, INTERRUPTED, OK, USAGE
+from .parameters import ParamError, load_quick, read_params
+from .parts import PartsError, find_notebooks, select_parts
+from .render.title import ConfigError, load_config
+from .values import as_written, resolve
 
 
 def parameters_help(notebooks):
@@ -33,13 +32,13 @@ def parameters_help(notebooks):
         for path in paths:
             params = read_params(path)
             lines.append(f"  {path.name}" + ("" if params else "  (no parameters)"))
-            decls = [f"{p.name}: {p.annotation or p.kind} = {shown(p, p.default)}" for p in params]
+            decls = [f"{p.name}: {p.annotation or p.kind} = {as_written(p, p.default)}" for p in params]
             width = max(map(len, decls), default=0)
             for p, decl in zip(params, decls):
                 extra = [x for x in (p.range_text(), f"quick: {quick[p.name]!r}" if p.name in quick else "") if x]
                 lines.append(f"    {decl:<{width}}  {p.comment}" + (f"  ({'; '.join(extra)})" if extra else ""))
         return "\n".join(lines if paths else [f"no notebooks found in {notebooks}/"])
-    except ParamError as e:
+    except (ParamError, PartsError) as e:
         return f"notebook parameters: cannot list them: {e}"
 
 
@@ -60,32 +59,10 @@ def make_parser(epilog=""):
                     help="run nothing: render the report from the executed notebooks in OUT/notebooks")
     ap.add_argument("--notebooks", default="notebooks", help="folder of notebooks (default: %(default)s)")
     ap.add_argument("--out", default="build", help="output folder (default: %(default)s)")
-    ap.add_argument("--config", help="title-page settings (default: report.toml, if present)")
+    ap.add_argument("--config", help="title-page settings over those of report.toml")
     ap.add_argument("--no-pdf", action="store_true", help="skip the PDF (LaTeX); write the HTML only")
     ap.add_argument("--check", action="store_true", help="check the options, show each notebook's values, run nothing")
     return ap
-
-
-def select_parts(paths, spec):
-    """The notebooks of the parts ``spec`` names (``'1a-1f'``, ``'1a,2b-2c'``),
-    in their usual order; all of them when ``spec`` is None."""
-    if spec is None:
-        return paths
-    labels = [part_label(p.stem) for p in paths]
-    chosen = set()
-    for item in filter(None, (s.strip() for s in spec.split(","))):
-        ends = [e.strip() for e in item.split("-")]
-        unknown = [e for e in ends if e not in labels]
-        if unknown or len(ends) > 2:
-            raise ParamError(f"--parts {spec}: unknown part {(unknown or [item])[0]!r}; "
-                             f"the parts are {', '.join(labels)} (ranges like 1a-1f and commas allowed)")
-        lo, hi = labels.index(ends[0]), labels.index(ends[-1])
-        if lo > hi:
-            raise ParamError(f"--parts {spec}: the range {item} runs backwards; write {ends[-1]}-{ends[0]}")
-        chosen.update(labels[lo:hi + 1])
-    if not chosen:
-        raise ParamError(f"--parts {spec!r} names no part; the parts are {', '.join(labels)}")
-    return [p for p, label in zip(paths, labels) if label in chosen]
 
 
 def main(argv=None):
@@ -96,7 +73,7 @@ def main(argv=None):
     try:
         paths = find_notebooks(args.notebooks)
         if not paths:
-            raise ParamError(f"no notebooks (*.ipynb) in {args.notebooks}/")
+            raise PartsError(f"no notebooks (*.ipynb) in {args.notebooks}/")
         paths = select_parts(paths, args.parts)
         if args.render_only and (args.p or args.quick or args.rerun):
             raise ParamError("--render-only runs nothing, so it takes no -p, --quick or --rerun; "
@@ -104,15 +81,15 @@ def main(argv=None):
         declared = {p.name: read_params(p) for p in paths}
         effective, warnings = resolve(declared, load_quick(args.notebooks) if args.quick else None,
                                       [tuple(p) for p in args.p])
-        config = load_config(args.config or "report.toml", required=bool(args.config))
-    except (ParamError, ConfigError) as e:
+        config = load_config(args.config)
+    except (ParamError, PartsError, ConfigError) as e:
         print(f"error: {e}\n(nothing was run; see --help for every notebook's parameters)", file=sys.stderr)
         return USAGE
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
     if args.check:
         for path in paths:
-            vals = ", ".join(f"{p.name}={shown(p, effective[path.name][p.name])}" for p in declared[path.name])
+            vals = ", ".join(f"{p.name}={as_written(p, effective[path.name][p.name])}" for p in declared[path.name])
             print(f"{path.name}: {vals or '(no parameters)'}")
         return OK
     try:
@@ -124,11 +101,12 @@ def main(argv=None):
 
 def build(args, paths, effective, config):
     """The run stage, then the render stage (main's second half)."""
-    from . import cache, run_stage
-    from .render_stage import render_report
+    from .keys import run_inputs_digest
+    from .render.stage import render_report
+    from .run import stage as run_stage
 
     start, out = time.monotonic(), Path(args.out)
-    environment = cache.environment_digest()        # helpers/ and requirements.txt, read once
+    run_inputs = run_inputs_digest()            # helpers/ and requirements.txt, read once
     if args.render_only:
         executed = [out / "notebooks" / p.name for p in paths]
         missing = [p.name for p in executed if not p.exists()]
@@ -136,15 +114,15 @@ def build(args, paths, effective, config):
             print(f"error: --render-only: {', '.join(missing)} never ran (not in {out}/notebooks/); "
                   "build without --render-only to run them", file=sys.stderr)
             return FAILED
-        for problem in run_stage.stale(paths, executed, environment):
+        for problem in run_stage.stale(paths, executed, run_inputs):
             print(f"warning: {problem}", file=sys.stderr)
     else:
         print("==> Running every notebook (--rerun)" if args.rerun else
               "==> Running the notebooks that changed; reusing the others' outputs", flush=True)
         try:
-            executed = run_stage.run_all([(p, effective[p.name]) for p in paths], out, environment,
-                                          rerun=args.rerun)
+            executed = run_stage.run_all([(p, effective[p.name]) for p in paths], out, run_inputs,
+                                         rerun=args.rerun)
         except run_stage.NotebookFailed as e:
             print(f"\nerror: {e}\nThe previous report in {out}/ was left as it was.", file=sys.stderr)
             return FAILED
-    return render_report(args, executed, config, environment, start)
+    return render_report(args, executed, config, start)

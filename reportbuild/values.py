@@ -1,5 +1,5 @@
 """Parameter values: parse ``-p NAME VALUE`` strings, check types and ranges
-against the declarations (``params.Param``), work out the values each
+against the declarations (``parameters.Param``), work out the values each
 notebook runs with (default < quick.json with --quick < -p), and print them.
 """
 
@@ -8,24 +8,25 @@ import difflib
 import math
 import re
 
-from .params import ParamError
+from .parameters import ParamError
 
 
-def literal(value):
-    """Short Python literal for ``value``: 1e12 rather than 1000000000000.0."""
+def python_literal(value):
+    """``value`` as a short Python literal: 1e12 rather than 1000000000000.0."""
     if isinstance(value, float):
         short = f"{value:g}".replace("e+", "e")
         return short if float(short) == value and len(short) < len(repr(value)) else repr(value)
     if isinstance(value, (list, tuple)):
-        inner = ", ".join(literal(v) for v in value)
+        inner = ", ".join(python_literal(v) for v in value)
         return f"[{inner}]" if isinstance(value, list) else f"({inner}{',' if len(value) == 1 else ''})"
     return repr(value)
 
 
-def shown(p, value):
-    """``value`` of parameter ``p`` as the report prints it (as written, when
-    it is the default)."""
-    return p.literal if value == p.default and p.literal else literal(value)
+def as_written(p, value):
+    """``value`` of parameter ``p`` as --help, --check and the report print
+    it: the default as the notebook writes it, another value as a short
+    Python literal."""
+    return p.written if value == p.default and p.written else python_literal(value)
 
 
 def parse_value(p, text):

@@ -14,21 +14,19 @@ the part's boxed answer, then its cells, with
   the values each part ran with are listed under "Reproducibility";
 - stderr removed from the outputs: warnings, whose text depends on the
   package versions, are not part of an answer;
-- the checked claims (outputs carrying ``helpers.claims.CLAIM_MIME``)
-  removed from the outputs and counted per part, for Reproducibility.
+- the checked claims (``executed.is_claim``) removed from the outputs and
+  counted per part, for Reproducibility.
 The Reproducibility section comes last; the title block and the answers page
 are drawn by the templates from ``metadata.report``.
 """
 
-import datetime
 import re
 
 import nbformat
 
-from ..claims import CLAIM_MIME
-from .params import parse_cell
-from .title import part_label
-from .values import shown
+from ..executed import computed_at, count_claims, is_claim, ran_with
+from ..parts import part_label
+from ..values import as_written
 
 ANSWER_TAG = "answer"
 REPRODUCIBILITY_HEADING = "Reproducibility"
@@ -45,20 +43,10 @@ def page_break(name):
     return nbformat.v4.new_raw_cell(source, metadata={"raw_mimetype": "text/latex"})
 
 
-def is_claim(out):
-    """Whether output ``out`` records a checked claim (``helpers.claims.claim``)."""
-    return CLAIM_MIME in out.get("data", {})
-
-
 def clean_outputs(outputs):
     """The outputs without stderr and checked claims (see the module docstring), in order."""
     return [out for out in outputs
             if not (out.output_type == "stream" and out.name == "stderr") and not is_claim(out)]
-
-
-def count_claims(nb):
-    """How many claims the code cells of ``nb`` checked, the answer cell's included."""
-    return sum(is_claim(out) for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", []))
 
 
 def part_heading(nb):
@@ -84,26 +72,6 @@ def answer_markdown(nb):
     return None
 
 
-def ran_with(nb, where):
-    """([Param], {name: value}): what the parameters cell of executed notebook
-    ``nb`` declares, and the values it ran with (papermill's record)."""
-    cell = next((c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])), None)
-    params = parse_cell(cell.source, where) if cell else []
-    record = nb.metadata.get("papermill", {}).get("parameters", {})
-    return params, {p.name: record.get(p.name, p.default) for p in params}
-
-
-def computed_at(nb):
-    """When the outputs of executed notebook ``nb`` were computed (papermill's
-    end time, as 'YYYY-MM-DD HH:MM UTC'), or 'unknown'."""
-    end = nb.metadata.get("papermill", {}).get("end_time")
-    if not end:
-        return "unknown"
-    t = datetime.datetime.fromisoformat(end)
-    t = t.astimezone(datetime.timezone.utc) if t.tzinfo else t
-    return f"{t:%Y-%m-%d %H:%M} UTC"
-
-
 def section(heading, name):
     """How the templates link to a section: its heading, its HTML anchor and
     its LaTeX label."""
@@ -115,7 +83,7 @@ def part_row(path, nb, params, values):
     part = part_label(path.stem)
     return {"part": part, **section(part_heading(nb) or path.stem, part),
             "computed": computed_at(nb), "answer": answer_markdown(nb), "claims": count_claims(nb),
-            "values": [{"name": p.name, "value": shown(p, values[p.name]), "default": shown(p, p.default),
+            "values": [{"name": p.name, "value": as_written(p, values[p.name]), "default": as_written(p, p.default),
                         "changed": values[p.name] != p.default} for p in params]}
 
 
@@ -145,9 +113,9 @@ def part_cells(nb, row):
 
 def _values_text(row):
     """``d0=300, d1=200``: bold where a value differs from the default, which follows."""
-    shown_values = [f"**`{v['name']}={v['value']}`** (default `{v['default']}`)" if v["changed"]
-                    else f"`{v['name']}={v['value']}`" for v in row["values"]]
-    return ", ".join(shown_values) or "(none)"
+    pairs = [f"**`{v['name']}={v['value']}`** (default `{v['default']}`)" if v["changed"]
+             else f"`{v['name']}={v['value']}`" for v in row["values"]]
+    return ", ".join(pairs) or "(none)"
 
 
 def claims_text(total):
@@ -193,7 +161,7 @@ def merge(executed, info):
         metadata = metadata or {k: nb.metadata[k] for k in ("kernelspec", "language_info") if k in nb.metadata}
         if part_heading(nb) is None:
             problems.append(f"{path.name} does not start with a Markdown cell '# Part ...: title'")
-        params, values = ran_with(nb, path.name)
+        params, values = ran_with(path, nb)
         row = part_row(path, nb, params, values)
         if row["answer"] is None:
             problems.append(f"{path.name} has no code cell tagged '{ANSWER_TAG}' with a Markdown output")

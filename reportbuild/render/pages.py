@@ -7,8 +7,8 @@ numbers are the PDF's own 1-based page numbers, never estimates.
 
 import json
 
+from ..atomic import write_atomic
 from .merge import label
-from .render import write_atomic
 
 PAGES_FILE = "pages.json"       # in OUT, beside report.pdf
 

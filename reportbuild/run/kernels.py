@@ -3,7 +3,7 @@
 
 Each notebook runs with its own folder as the working directory, exactly
 as when it is opened in Jupyter, so relative paths (``../build/results``)
-mean the same in both.  ``run_stage`` decides which notebooks run and
+mean the same in both.  ``stage`` decides which notebooks run and
 where their executed copies go.
 """
 
@@ -68,6 +68,14 @@ def runs_alone(src):
 
     meta = nbformat.read(str(src), as_version=4).metadata
     return bool(meta.get("report", {}).get("run_alone", False))
+
+
+def batches(jobs):
+    """The order ``jobs`` ([(source, params)]) run in: one batch of those that
+    may share the machine (WORKERS at a time), then each that ``runs_alone``
+    in a batch of its own; the jobs keep their order within each."""
+    alone = [job for job in jobs if runs_alone(job[0])]
+    return [[job for job in jobs if job not in alone]] + [[job] for job in alone]
 
 
 def _ignore_ctrl_c():
@@ -141,10 +149,8 @@ def execute(jobs, staging, log=print, failed_dir=None, succeeded=None):
     staging = Path(staging)
     if not jobs:
         return []
-    alone = [job for job in jobs if runs_alone(job[0])]
-    batches = [[job for job in jobs if job not in alone]] + [[job] for job in alone]
     with ProcessPoolExecutor(WORKERS, mp_context=get_context("spawn"), initializer=_ignore_ctrl_c) as pool:
-        for batch in batches:
+        for batch in batches(jobs):
             pending, queue = {}, list(batch)
             while queue or pending:
                 while queue and len(pending) < WORKERS:

@@ -1,7 +1,0 @@
-"""``python -m helpers.report``: build the report (see cli.py)."""
-
-import sys
-
-from .cli import main
-
-sys.exit(main())

@@ -1,0 +1,64 @@
+"""What an executed notebook records, as the two stages read it: the
+parameter values it ran with and when (papermill's ``metadata.papermill``),
+the run key it was stored under (``metadata.report_run``), and the claims it
+checked (outputs of ``helpers.claims.claim``)."""
+
+import datetime
+import functools
+import importlib.util
+
+from .keys import CLAIMS
+from .parameters import read_params
+
+RUN_RECORD = "report_run"       # metadata entry: {"key": run key}
+
+
+def ran_with(path, nb):
+    """([Param], {name: value}): what the parameters cell of executed notebook
+    ``nb`` (read from file ``path``) declares, and the values it ran with."""
+    params = read_params(path)
+    record = nb.metadata.get("papermill", {}).get("parameters", {})
+    return params, {p.name: record.get(p.name, p.default) for p in params}
+
+
+def computed_at(nb):
+    """When the outputs of executed notebook ``nb`` were computed (papermill's
+    end time, as 'YYYY-MM-DD HH:MM UTC'), or 'unknown'."""
+    end = nb.metadata.get("papermill", {}).get("end_time")
+    if not end:
+        return "unknown"
+    t = datetime.datetime.fromisoformat(end)
+    t = t.astimezone(datetime.timezone.utc) if t.tzinfo else t
+    return f"{t:%Y-%m-%d %H:%M} UTC"
+
+
+def record_run_key(nb, key):
+    """Mark executed notebook ``nb`` as the run stored under run key ``key``."""
+    nb.metadata[RUN_RECORD] = {"key": key}
+
+
+def recorded_run_key(nb):
+    """The run key executed notebook ``nb`` was stored under, or None."""
+    return nb.metadata.get(RUN_RECORD, {}).get("key")
+
+
+@functools.cache
+def claim_mime():
+    """The mimetype of a checked claim's output.  ``helpers/claims.py``
+    defines it and imports nothing at module level: that one file is loaded,
+    not the helpers package, so the tool never loads the numerical code."""
+    spec = importlib.util.spec_from_file_location("_report_claims", CLAIMS)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.CLAIM_MIME
+
+
+def is_claim(output):
+    """Whether cell output ``output`` records a checked claim."""
+    return claim_mime() in output.get("data", {})
+
+
+def count_claims(nb):
+    """How many claims the code cells of ``nb`` checked, the answer cell's included."""
+    return sum(is_claim(out) for cell in nb.cells if cell.cell_type == "code"
+               for out in cell.get("outputs", []))

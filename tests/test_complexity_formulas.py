@@ -1,0 +1,222 @@
+"""The cost formulas the report types in LaTeX (parts 1c, 1d, 1e, 1f) against
+the counts of helpers/complexity.py, evaluated at several sizes.
+
+Each formula is read out of the committed notebook, turned into a function
+of the sizes, and compared numerically with complexity.py, so a change of
+either side without the other fails here.  Sizes are distinct (a swapped
+d1 and d2 shows) and include 1 (a missing constant term shows).
+"""
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from helpers.complexity import evaluation_steps, extra_memory, forward_steps, reverse_steps, totals
+from helpers.model import make_problem, stages
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+SIZES = [(1, 1, 1), (2, 3, 5), (5, 3, 2), (7, 11, 13), (64, 1, 9), (300, 200, 100)]
+STEPS = {"forward": forward_steps, "reverse": reverse_steps}
+UNITS = {"madds": "madds", "sigmoid evaluations": "sigmoids", "adds": "elementwise",
+         "multiplies": "elementwise"}            # the words of 1e's step tables -> columns
+OPERAND = re.compile(r"d\d|[dc]|\d+")
+
+
+def formula(tex):
+    """A polynomial in LaTeX ('2 d_1 (d_0 + d_2)', 'd_0d_1d_2', 'd^2(d_0 - 1)',
+    '(d_1+d_2)\\cdot c', 'd/4') as a function of the sizes d0, d1, d2, d, c."""
+    t = re.sub(r"d_\{?(\d)\}?", r"d\1", tex)
+    for latex, py in ((r"\textstyle", " "), (r"\cdot", "*"), (r"\,", " "), ("{", "("), ("}", ")")):
+        t = t.replace(latex, py)
+    tokens = re.findall(r"d\d|[dc]|\d+|[-+*/^()]|\S", t)
+    out = []
+    for tok in tokens:
+        if not (OPERAND.fullmatch(tok) or tok in "-+*/^()"):
+            raise ValueError(f"cannot read {tok!r} in formula {tex!r}")
+        if out and (OPERAND.fullmatch(out[-1]) or out[-1] == ")") and (OPERAND.fullmatch(tok) or tok == "("):
+            out.append("*")                     # juxtaposition is a product
+        out.append(tok)
+    code = compile("".join(out).replace("^", "**"), tex, "eval")
+    return lambda **sizes: eval(code, {"__builtins__": {}}, sizes)
+
+
+def source(stem, cell_type="markdown"):
+    """The sources of one notebook's cells of ``cell_type``, joined."""
+    cells = json.loads((NOTEBOOKS / f"{stem}.ipynb").read_text(encoding="utf-8"))["cells"]
+    return "\n\n".join("".join(c["source"]) for c in cells if c["cell_type"] == cell_type)
+
+
+def found(pattern, text, count):
+    """The first group of each match of ``pattern``; exactly ``count`` of them."""
+    groups = [m.group(1) for m in re.finditer(pattern, text, re.S)]
+    assert len(groups) == count, (pattern, groups)
+    return groups
+
+
+def sizes(d0, d1, d2):
+    return {"d0": d0, "d1": d1, "d2": d2}
+
+
+def same_order(count, bound, shape):
+    """count(s) / bound(s) stays within [1/8, 8] as the sizes s grow together."""
+    ratios = [count(*(10**k * n for n in shape)) / bound(**sizes(*(10**k * n for n in shape)))
+              for k in range(1, 5)]
+    return all(1 / 8 <= r <= 8 for r in ratios)
+
+
+def assert_chunked_memory(matrices, shape):
+    """extra_memory with chunk_size = c is ``matrices`` plus what does not depend on c."""
+    d0 = shape[0]
+    full = extra_memory(*shape)["forward"] - matrices(**sizes(*shape), c=d0)
+    for c in sorted({1, min(2, d0), max(1, d0 // 3), d0}):
+        assert extra_memory(*shape, chunk_size=c)["forward"] - matrices(**sizes(*shape), c=c) == full, c
+
+
+# -------------------------------------------------------------- part 1e
+
+
+def step_tables():
+    """1e's three aligned step tables as rows {column: formula}: the
+    evaluation, forward mode's tangent sweep, reverse mode's adjoint sweep."""
+    blocks = found(r"\\begin\{aligned\}(.*?)\\end\{aligned\}", source("1e_complexity"), 3)
+    tables = []
+    for block in blocks:
+        rows = []
+        for line in filter(str.strip, block.split("\\\\")):
+            count = line.split("&&")[1].strip()
+            number, unit = re.fullmatch(r"(.*?)\\text\{\s*([^}]*)\}.*", count, re.S).groups()
+            if unit.startswith("no work"):
+                assert not number.strip(), line
+                rows.append({})
+            else:
+                rows.append({UNITS[unit.strip()]: formula(number)})
+        tables.append(rows)
+    return tables
+
+
+@pytest.mark.parametrize("shape", SIZES, ids=str)
+def test_step_tables_of_1e_are_the_steps_of_complexity(shape):
+    evaluation, tangents, adjoints = step_tables()
+    for typed, rows in ((evaluation, evaluation_steps(*shape)),
+                        (evaluation + tangents, forward_steps(*shape)),
+                        (evaluation + adjoints, reverse_steps(*shape))):
+        assert len(typed) == len(rows)
+        for columns, row in zip(typed, rows):
+            for column in ("madds", "elementwise", "sigmoids"):
+                expect = columns[column](**sizes(*shape)) if column in columns else 0
+                assert row[column] == expect, (row["step"], column)
+
+
+@pytest.mark.parametrize("shape", SIZES, ids=str)
+def test_totals_of_1e_are_the_sums_of_complexity(shape):
+    """'In total X madds, plus Y elementwise operations and Z sigmoid
+    evaluations', forward then reverse; every side of an '=' in X counts."""
+    text = source("1e_complexity")
+    typed = re.findall(r"In total \$([^$]+?)\$ madds, plus \$([^$]+?)\$\s+elementwise operations and "
+                       r"\$([^$]+?)\$ sigmoid evaluations", text, re.S)
+    assert len(typed) == 2
+    for mode, (madds, elementwise, sigmoids) in zip(STEPS, typed):
+        t = totals(STEPS[mode](*shape))
+        for side in madds.split("="):
+            assert formula(side)(**sizes(*shape)) == t["madds"], (mode, side)
+        assert formula(elementwise)(**sizes(*shape)) == t["elementwise"], mode
+        assert formula(sigmoids)(**sizes(*shape)) == t["sigmoids"], mode
+
+
+@pytest.mark.parametrize("shape", SIZES, ids=str)
+def test_memory_of_1e_is_extra_memory(shape):
+    text = source("1e_complexity")
+    typed = dict(re.findall(r"M_\{\\text\{(\w+)\}\} = ([^$]+?)\$", text, re.S))
+    assert set(typed) == {"forward", "reverse"}
+    for mode, tex in typed.items():
+        assert formula(tex)(**sizes(*shape)) == extra_memory(*shape)[mode], mode
+    (matrices,) = found(r"the matrices shrink to \$([^$]+?)\$ numbers", text, 1)
+    assert_chunked_memory(formula(matrices), shape)
+
+
+@pytest.mark.parametrize("d0", [1, 2, 7, 64])
+@pytest.mark.parametrize("d", [1, 3, 50])
+def test_forward_minus_reverse_of_1e(d0, d):
+    (gap,) = found(r"the counts above differ by\s+\$([^$]+?) \\ge 0\$", source("1e_complexity"), 1)
+    madds = {m: totals(STEPS[m](d0, d, d))["madds"] for m in STEPS}
+    assert madds["forward"] - madds["reverse"] == formula(gap)(d0=d0, d=d)
+
+
+def test_answer_of_1e():
+    """The boxed answer: exact multiply-adds, Theta orders, memory up to O(d)."""
+    text = source("1e_complexity", "code")
+    exact = found(r"exactly \$([^$]+?)\$ multiply-adds", text, 2)
+    theta = found(r"\\Theta\(([^$]+?)\)\$", text, 2)
+    memory = found(r"and \$([^$]+?)\$ extra numbers", text, 2)
+    for mode, e, th, mem in zip(STEPS, exact, theta, memory):
+        count = lambda *s: totals(STEPS[mode](*s))["madds"]   # noqa: E731
+        lead, big_o = re.fullmatch(r"(.*?)\s*\+?\s*O\((.*)\)", mem).groups()
+        for shape in SIZES:
+            assert formula(e)(**sizes(*shape)) == count(*shape), mode
+            assert same_order(count, formula(th), shape), (mode, th)
+            rest = lambda *s: extra_memory(*s)[mode] - (formula(lead)(**sizes(*s)) if lead else 0)  # noqa: E731
+            assert same_order(rest, formula(big_o), shape), (mode, mem)
+
+
+def test_theta_of_1e_step_tables():
+    text = source("1e_complexity")
+    theta = found(r"sigmoid evaluations: \$\\Theta\(([^$]+?)\)\$", text, 2)
+    for mode, th in zip(STEPS, theta):
+        count = lambda *s: totals(STEPS[mode](*s))["madds"]   # noqa: E731
+        assert all(same_order(count, formula(th), shape) for shape in SIZES), mode
+
+
+# -------------------------------------------------------------- parts 1c, 1d, 1f
+
+
+@pytest.mark.parametrize("shape", SIZES, ids=str)
+def test_chunked_memory_of_1c_and_1f(shape):
+    full, chunk = re.search(r"bounds the tangents' \$([^$]+?)\$ numbers\s+by \$([^$]+?)\$`chunk_size`",
+                            source("1c_forward_mode"), re.S).groups()
+    assert_chunked_memory(formula(chunk + " c"), shape)
+    assert formula(full)(**sizes(*shape)) == formula(chunk + " c")(**sizes(*shape), c=shape[0])
+    (held,) = found(r"holding\s+\$([^$]+?)\$ numbers instead of two", source("1f_timing"), 1)
+    assert_chunked_memory(formula(held), shape)
+
+
+@pytest.mark.parametrize("shape", SIZES, ids=str)
+def test_saved_slopes_of_1d(shape):
+    (saved,) = found(r"the two slope\s+vectors \$\\mathbf\{s\}_2\$ and \$\\mathbf\{s\}_4\$ "
+                     r"\(\$([^$]+?)\$ numbers", source("1d_reverse_mode"), 1)
+    A, B, x = make_problem(*shape)
+    ev = stages(x, A, B)
+    assert np.size(ev.s2) + np.size(ev.s4) == formula(saved)(**sizes(*shape))
+
+
+@pytest.mark.parametrize("d", [8000, 16000])
+def test_ratio_of_1f(d):
+    """'about d/4 times as many multiply-adds': to 0.1% at part 1f's size and above."""
+    (ratio,) = found(r"Part 1e counts about \$([^$]+?)\$ times as many multiply-adds",
+                     source("1f_timing"), 1)
+    madds = {m: totals(STEPS[m](d, d, d))["madds"] for m in STEPS}
+    assert madds["forward"] / madds["reverse"] == pytest.approx(formula(ratio)(d=d), rel=1e-3)
+
+
+# -------------------------------------------------------------- the reader itself
+
+
+def test_formula_reads_the_report_notation():
+    s = {"d0": 2, "d1": 3, "d2": 5, "d": 7, "c": 11}
+    cases = {"d_0d_1d_2": 30, "2 d_1 (d_0 + d_2)": 42, "2d_1(d_0 + d_2)": 42, "d^2(d_0 - 1)": 49,
+             r"(d_1 + d_2)\,d_0": 16, r"(d_1+d_2)\cdot c": 88, "d/4": 1.75, "d_2 - 1": 4,
+             r"\textstyle 3 d_1 + d_{0}": 11}
+    for tex, value in cases.items():
+        assert formula(tex)(**s) == value, tex
+    with pytest.raises(ValueError, match="cannot read"):
+        formula(r"\log d_0")
+
+
+def test_a_changed_formula_fails():
+    """The checks above fail on a formula one typo away (d_1 for d_2)."""
+    typo = formula("d_0 d_1 d_2 + d_0 d_2 + d_0 d_1 + d_1 d_1")
+    assert typo(**sizes(2, 3, 5)) != totals(forward_steps(2, 3, 5))["madds"]
+    assert not same_order(lambda *s: totals(forward_steps(*s))["madds"], formula("d_1 (d_0 + d_2)"),
+                          (2, 3, 5))
