@@ -37,7 +37,7 @@ def require(*commands):
     missing = [c for c in commands if which(c) is None]
     if missing:
         uses = dict.fromkeys(listed[c] for c in missing)
-        need(f"{' and '.join(missing)} not found; install them with "
+        need(f"{' and '.join(missing)} not found; to install: "
              + "; or ".join(install_hint(use) for use in uses))
 
 
