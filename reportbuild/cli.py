@@ -68,8 +68,12 @@ def make_parser(epilog=""):
 def main(argv=None):
     """Build the report; return the exit status."""
     argv = sys.argv[1:] if argv is None else argv
-    known, _ = make_parser().parse_known_args([a for a in argv if a not in ("-h", "--help")])
-    args = make_parser(parameters_help(known.notebooks)).parse_args(argv)
+    wants_help = [a for a in argv if a == "-h" or (len(a) > 2 and "--help".startswith(a))]   # --he too
+    epilog = ""
+    if wants_help:                      # only --help shows every notebook's parameters
+        known, _ = make_parser().parse_known_args([a for a in argv if a not in wants_help])
+        epilog = parameters_help(known.notebooks)
+    args = make_parser(epilog).parse_args(argv)
     try:
         paths = find_notebooks(args.notebooks)
         if not paths:

@@ -151,14 +151,6 @@ def read_params(path):
     return [_param(found[n], path.name) for n in names]
 
 
-def find_notebooks(directory):
-    """The notebooks to build, ``directory/*.ipynb`` sorted by name."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise ParamError(f"notebook folder {directory} does not exist")
-    return sorted(directory.glob("*.ipynb"))
-
-
 def load_quick(directory):
     """The overrides in ``directory/quick.json`` ({} when there is none)."""
     path = Path(directory) / "quick.json"

@@ -2,7 +2,6 @@
 notebook, what reuses its outputs, and what the report then shows."""
 
 import os
-import shutil
 import signal
 import subprocess
 import sys

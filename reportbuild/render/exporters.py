@@ -109,7 +109,6 @@ def write_pdf(nb, dest, notebooks_dir, log_path):
             aux = Path(filename).with_suffix(".aux")
             if aux.exists():
                 self.labels = read_labels(aux.read_text(encoding="utf-8", errors="replace"))
-            self.passes = done
             return True
 
         def run_bib(self, filename, raise_on_failure=False):

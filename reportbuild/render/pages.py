@@ -15,7 +15,7 @@ PAGES_FILE = "pages.json"       # in OUT, beside report.pdf
 
 def page_map(labels, parts):
     """{"1a": [4, 5], ..., "2c": [...]}: every page of each part, from
-    ``labels`` ({label: page}, ``render.write_pdf``) and ``parts`` (the part
+    ``labels`` ({label: page}, ``exporters.write_pdf``) and ``parts`` (the part
     labels in report order).  A part ends on the page before the next one
     starts, the last part on the page before the Reproducibility section,
     which is left out."""

@@ -59,9 +59,10 @@ def load_config(path=None):
     """The title settings: report.toml's, with those of the file ``path``
     (when given) over them; a setting neither file has is empty."""
     config = dict.fromkeys(KEYS, "")
-    for source in (SETTINGS, path):
-        if source is not None and (source != SETTINGS or SETTINGS.exists()):
-            config.update(read_settings(source))
+    if SETTINGS.exists():
+        config.update(read_settings(SETTINGS))
+    if path is not None:
+        config.update(read_settings(path))
     return config
 
 
