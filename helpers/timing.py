@@ -17,6 +17,8 @@ import numpy as np
 from ._checks import check_count
 from .machine import background_load, cpu_seconds, peak_meter
 
+PROJECT = Path(__file__).resolve().parents[1]    # the folder above helpers/: relative results go here
+
 
 def time_calls(fns, *, repeats=5, warmup=1, min_sample_s=0.0, device="cpu", results=None):
     """Median wall time of each callable in ``fns`` ({name: fn()}).
@@ -91,8 +93,11 @@ def save_results(result, directory, stem):
     append the rows, stamped with the run time, to directory/stem_history.csv
     so that runs can be compared: in the history's own columns, so a column
     added since its first run is left out and one gone is left empty.
-    The directory is created; returns the paths."""
-    out = Path(directory).expanduser().resolve()
+    A relative ``directory`` is relative to the project folder (PROJECT,
+    the one above helpers/), never to the working directory, so a notebook
+    run from anywhere saves inside the checkout.  The directory is created;
+    returns the paths."""
+    out = (PROJECT / Path(directory).expanduser()).resolve()
     out.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
     rows = [{k: v for k, v in r.items() if not isinstance(v, (list, dict))}

@@ -4,20 +4,25 @@ package the notebooks import: it imports none of it (nor NumPy or torch),
 so ``--help``, ``--check`` and ``--render-only`` work whatever state
 helpers/ is in.
 
-Two stages, with the executed notebooks in ``OUT/notebooks`` between them:
+Two stages, with the executed notebooks between them:
 
-    run/      execute the notebooks whose run key changed (cache, kernels, stage)
+    run/      execute the notebooks whose run key changed; the stored runs,
+              each with the files its notebook saved (cache, kernels, stage)
     render/   the report from the executed notebooks (title, provenance,
               merge, exporters, pages, stage; templates/)
 
-and what both use:
+both writing into a staging folder that ``outfolder`` then puts in place
+as one report set; and what both use:
 
-    cli              the options; main(): checks, then the run and render stages
+    cli              the options; main(): checks, then the stages, then publish
+    outfolder        the output folder: its lock, leftovers, the report set
+                     published all at once
     parts            the notebook files and their part labels (1a, ...)
     parameters       what each notebook's parameters cell declares
     values           -p / quick.json values: parsing, type and range checks
     keys             the run key and the render key
-    executed         what an executed notebook records (values, run key, claims)
+    executed         what an executed notebook records (values, run key,
+                     saved files, claims)
     atomic           atomic writes of files and folders
     exit_status      the build's exit statuses
     system_packages  the apt packages the build and the tests need

@@ -1,12 +1,16 @@
 """Command line: ``python -m reportbuild [options]``; see ``--help``.
 
-Two stages with one contract between them, the executed notebooks in
-``OUT/notebooks``:
+A build holds the output folder's lock (``outfolder``), then:
 
-    run     execute the notebooks whose run key changed; reuse the
-            others' outputs (``run.stage``)
-    render  merge the executed notebooks and write the report; skipped
-            when its render key is unchanged (``render.stage``)
+    run      the stored run of each notebook, executing those whose run
+             key changed (``run.stage``); their executed notebooks and
+             saved files go to a staging folder
+    render   the report from those executed notebooks, into the same
+             staging folder; nothing when its render key is unchanged
+             (``render.stage``)
+    publish  the staging folder becomes the report set, all at once
+             (``outfolder.publish``); after a failure it is dropped and
+             the previous report stays as it was
 
 The exit statuses are in ``exit_status``.  Checking the options and
 --help, --check and --render-only import nothing of the helpers package.
@@ -17,7 +21,10 @@ import sys
 import time
 from pathlib import Path
 
+from . import outfolder
 from .exit_status import FAILED, INTERRUPTED, OK, USAGE
+from .memory import check_memory
+from .outfolder import InterruptedAfterPublish, OutputError
 from .parameters import ParamError, load_quick, read_params
 from .parts import PartsError, find_notebooks, select_parts
 from .render.title import ConfigError, load_config
@@ -56,13 +63,26 @@ def make_parser(epilog=""):
                     help="only these parts, e.g. 1a-1f or 1a,1c,2a-2c (default: all)")
     ap.add_argument("--rerun", action="store_true", help="run every notebook, even those whose outputs are cached")
     ap.add_argument("--render-only", action="store_true",
-                    help="run nothing: render the report from the executed notebooks in OUT/notebooks")
+                    help="run nothing: render the report again from the executed notebooks in OUT/notebooks, "
+                         "with the current Markdown")
     ap.add_argument("--notebooks", default="notebooks", help="folder of notebooks (default: %(default)s)")
     ap.add_argument("--out", default="build", help="output folder (default: %(default)s)")
     ap.add_argument("--config", help="title-page settings over those of report.toml")
     ap.add_argument("--no-pdf", action="store_true", help="skip the PDF (LaTeX); write the HTML only")
     ap.add_argument("--check", action="store_true", help="check the options, show each notebook's values, run nothing")
+    ap.add_argument("--ignore-memory", action="store_true",
+                    help="run even a notebook whose memory estimate exceeds the memory available")
     return ap
+
+
+def _no_folder_overrides(declared, args):
+    """ParamError for -p on a folder parameter (``Param.is_folder``): in a
+    build, the files a notebook saves go to OUT/results with the report."""
+    folders = {p.name for params in declared.values() for p in params if p.is_folder}
+    for name, _ in args.p:
+        if name in folders:
+            raise ParamError(f"-p {name}: in a build, the files a notebook saves go to {args.out}/results/ "
+                             f"with the report; {name} says where they go when you run the notebook yourself")
 
 
 def main(argv=None):
@@ -75,16 +95,19 @@ def main(argv=None):
         epilog = parameters_help(known.notebooks)
     args = make_parser(epilog).parse_args(argv)
     try:
-        paths = find_notebooks(args.notebooks)
-        if not paths:
+        every = find_notebooks(args.notebooks)
+        if not every:
             raise PartsError(f"no notebooks (*.ipynb) in {args.notebooks}/")
-        paths = select_parts(paths, args.parts)
+        paths = select_parts(every, args.parts)
         if args.render_only and (args.p or args.quick or args.rerun):
             raise ParamError("--render-only runs nothing, so it takes no -p, --quick or --rerun; "
                              "build without --render-only to run with other values")
-        declared = {p.name: read_params(p) for p in paths}
+        declared = {p.name: read_params(p) for p in every}      # all of them: --parts-aware name checks
+        _no_folder_overrides(declared, args)
         effective, warnings = resolve(declared, load_quick(args.notebooks) if args.quick else None,
-                                      [tuple(p) for p in args.p])
+                                      [tuple(p) for p in args.p], selected=[p.name for p in paths])
+        if not args.render_only:
+            warnings += check_memory([(p, effective[p.name]) for p in paths], override=args.ignore_memory)
         config = load_config(args.config)
     except (ParamError, PartsError, ConfigError) as e:
         print(f"error: {e}\n(nothing was run; see --help for every notebook's parameters)", file=sys.stderr)
@@ -98,35 +121,72 @@ def main(argv=None):
         return OK
     try:
         return build(args, paths, effective, config)
+    except OutputError as e:
+        print(f"error: {e}\n(nothing was run)", file=sys.stderr)
+        return USAGE
+    except InterruptedAfterPublish:
+        print(f"\ninterrupted: the new report in {args.out}/ was complete and is published", file=sys.stderr)
+        return INTERRUPTED
     except KeyboardInterrupt:
         print(f"\ninterrupted: the previous report in {args.out}/ is unchanged", file=sys.stderr)
         return INTERRUPTED
 
 
 def build(args, paths, effective, config):
-    """The run stage, then the render stage (main's second half)."""
+    """The rest of main, holding the output folder's lock: the run stage, the
+    render stage, then the new report set published at once (``outfolder``)."""
+    start, out = time.monotonic(), Path(args.out)
+    with outfolder.locked(out) as removed:
+        if removed:
+            print(f"==> Removed what an interrupted build left in {out}/: {', '.join(removed)}", flush=True)
+        staging = outfolder.new_staging(out)
+        try:
+            return _build(args, paths, effective, config, out, staging, start)
+        finally:
+            outfolder.discard(staging)          # gone already once published
+
+
+def _build(args, paths, effective, config, out, staging, start):
     from .keys import run_inputs_digest
-    from .render.stage import render_report
+    from .render import stage as render_stage
+    from .render.pages import gradescope_line
     from .run import stage as run_stage
 
-    start, out = time.monotonic(), Path(args.out)
+    unchanged = f"The previous report in {out}/ is unchanged."
     run_inputs = run_inputs_digest()            # helpers/ and requirements.txt, read once
     if args.render_only:
-        executed = [out / "notebooks" / p.name for p in paths]
-        missing = [p.name for p in executed if not p.exists()]
-        if missing:
-            print(f"error: --render-only: {', '.join(missing)} never ran (not in {out}/notebooks/); "
+        try:
+            executed = run_stage.reuse_published(paths, out, staging, run_inputs)
+        except FileNotFoundError as e:
+            print(f"error: --render-only: {e} never ran (not in {out}/notebooks/); "
                   "build without --render-only to run them", file=sys.stderr)
             return FAILED
-        for problem in run_stage.stale(paths, executed, run_inputs):
-            print(f"warning: {problem}", file=sys.stderr)
     else:
         print("==> Running every notebook (--rerun)" if args.rerun else
               "==> Running the notebooks that changed; reusing the others' outputs", flush=True)
         try:
-            executed = run_stage.run_all([(p, effective[p.name]) for p in paths], out, run_inputs,
-                                         rerun=args.rerun)
+            entries = run_stage.run_all([(p, effective[p.name]) for p in paths], out, run_inputs,
+                                        rerun=args.rerun)
         except run_stage.NotebookFailed as e:
-            print(f"\nerror: {e}\nThe previous report in {out}/ was left as it was.", file=sys.stderr)
+            print(f"\nerror: {e}\n{unchanged}", file=sys.stderr)
             return FAILED
-    return render_report(args, executed, config, start)
+        executed = run_stage.write_executed(paths, entries, staging)
+    status, page_map = render_stage.render_report(args, out, staging, executed, config)
+    if status == FAILED:
+        print(unchanged, file=sys.stderr)
+        return FAILED
+    if status == render_stage.UP_TO_DATE:
+        print(f"==> The report in {out}/ is up to date ({time.monotonic() - start:.0f} s)", flush=True)
+        status = OK
+    else:
+        gone = outfolder.publish(out, staging)
+        names = [n for n in outfolder.REPORT_SET if (out / n).exists()]
+        print(f"==> Published the new report in {out}/: {', '.join(names)}", flush=True)
+        if gone:
+            print(f"note: removed {', '.join(f'{out}/{n}' for n in gone)}, left by an earlier build: "
+                  "they showed other runs" + (" (build without --no-pdf for a PDF of this one)"
+                                              if "report.pdf" in gone else ""), file=sys.stderr)
+    if page_map:
+        print(f"==> {gradescope_line(page_map)}", flush=True)
+    print(f"==> Done in {time.monotonic() - start:.0f} s", flush=True)
+    return status

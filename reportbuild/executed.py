@@ -10,7 +10,7 @@ import importlib.util
 from .keys import CLAIMS
 from .parameters import read_params
 
-RUN_RECORD = "report_run"       # metadata entry: {"key": run key}
+RUN_RECORD = "report_run"       # metadata entry: {"key": run key, "results": [file names]}
 
 
 def ran_with(path, nb):
@@ -32,14 +32,20 @@ def computed_at(nb):
     return f"{t:%Y-%m-%d %H:%M} UTC"
 
 
-def record_run_key(nb, key):
-    """Mark executed notebook ``nb`` as the run stored under run key ``key``."""
-    nb.metadata[RUN_RECORD] = {"key": key}
+def record_run_key(nb, key, results=()):
+    """Mark executed notebook ``nb`` as the run stored under run key ``key``,
+    which saved the files ``results`` (names relative to its results folder)."""
+    nb.metadata[RUN_RECORD] = {"key": key, "results": list(results)}
 
 
 def recorded_run_key(nb):
     """The run key executed notebook ``nb`` was stored under, or None."""
     return nb.metadata.get(RUN_RECORD, {}).get("key")
+
+
+def recorded_results(nb):
+    """The names of the files the run of executed notebook ``nb`` saved."""
+    return nb.metadata.get(RUN_RECORD, {}).get("results", [])
 
 
 @functools.cache

@@ -2,13 +2,29 @@
 
 A parameters cell holds plain annotated literals with a comment each::
 
-    timing_d: int = 8000  # matrix size for part 1f
-    tol: float = 1e-10    # stopping tolerance [0..1]
+    timing_d: int = 8000  # matrix size for part 1f [1..]
+    tol: float = 1e-14    # stopping tolerance (0..1)
+    x_max: float = 1e12   # largest x tested (x_min..]
+    device: str = "cpu"   # where to time {cpu, cuda}
 
-The comment is the help text.  An optional ``[lo..hi]`` at its end sets the
-allowed range (either end may be left out: ``[1..]``).  Without one, int
-parameters named like sizes or counts (d0, d1, timing_d, n_iter, N, repeats,
-..._size, num_...) must be >= 1 and seeds >= 0.
+The comment is the help text.  What may end it, the spec of the values
+that mean something:
+
+    range    OPEN LO .. HI CLOSE, OPEN one of [ ( and CLOSE one of ] ),
+             [ and ] keeping the end, ( and ) leaving it out, as in
+             mathematics: [1..] is >= 1, (0..] is > 0, [0..1) is 0 <= v < 1.
+             LO and HI are numbers, or the name of another number
+             parameter of the same notebook ((x_min..] is > x_min, checked
+             once every value is known); either may be left out.  A range
+             on a list parameter applies to each item.
+    choices  {a, b, ...}: a str parameter takes one of these words.
+
+Without a range, int parameters named like sizes or counts (d0, d1,
+timing_d, n_iter, N, repeats, ..._size, num_...) must be >= 1 and seeds
+>= 0.  A list parameter must be non-empty unless its default is empty, and
+its items have the kind of the default's items (int when they all are).  A
+str parameter named ``..._dir`` is a folder relative to the project folder
+and must stay inside it (``Param.is_folder``).
 
 The cell is found and read by papermill's ``inspect_notebook`` (the same
 reader that injects the values), which takes one declaration per line; an
@@ -29,7 +45,10 @@ class ParamError(ValueError):
     """A parameter problem the student can fix from the message alone."""
 
 
-RANGE = re.compile(r"\[\s*(-?[\d.e+-]*)\s*\.\.\s*(-?[\d.e+-]*)\s*\]\s*$")
+BOUND = r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|[A-Za-z_]\w*"   # a number or a parameter's name
+RANGE = re.compile(rf"([\[(])\s*({BOUND})?\s*\.\.\s*({BOUND})?\s*([\])])\s*$")
+LOOKS_LIKE_RANGE = re.compile(r"[\[(][^\[\]()]*\.\.[^\[\]()]*[\])]?\s*$")
+CHOICES = re.compile(r"\{([^{}]*)\}\s*$")
 SIZE_LIKE = re.compile(
     r"^(d\d*|n|m|k|\w+_d\d*|n_\w+|num_\w+|\w*(size|count|len|iters?|steps|repeats|reps|"
     r"trials|samples|points)|\w+_n)$", re.IGNORECASE)
@@ -46,15 +65,58 @@ class Param:
     annotation: str      # as written, e.g. "int"; "" when not annotated
     comment: str         # help text, without any range spec
     written: str = ""    # the default as written, e.g. "1e12"
-    lo: float = None
-    hi: float = None
+    lo: object = None    # lower bound: a number, another parameter's name, or None
+    hi: object = None    # upper bound, likewise
+    lo_open: bool = False   # True: the bound itself is left out, v > lo
+    hi_open: bool = False
+    choices: tuple = ()     # the words a str parameter may take; () for any
+
+    @property
+    def is_list(self):
+        """True for list and tuple parameters."""
+        return self.kind in ("list", "tuple")
+
+    @property
+    def is_folder(self):
+        """True for a str parameter named ``..._dir``: a folder relative to
+        the project folder, which must stay inside it."""
+        return self.kind == "str" and self.name.endswith("_dir")
+
+    @property
+    def non_empty(self):
+        """True for a list parameter that must hold an item (its default does)."""
+        return self.is_list and isinstance(self.default, (list, tuple)) and len(self.default) > 0
+
+    @property
+    def item_kind(self):
+        """'int' or 'float' for a list whose default holds only such numbers
+        ('int' when every one is an int); None otherwise."""
+        items = self.default if self.is_list and isinstance(self.default, (list, tuple)) else ()
+        if not items or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in items):
+            return None
+        return "int" if all(isinstance(v, int) for v in items) else "float"
+
+    def bound_text(self):
+        """The range alone: ``'>= 1'``, ``'> x_min'``, ``'0..1'``, ``'> 0 and < 1'`` or ``''``."""
+        lo, hi = (v if v is None or isinstance(v, str) else f"{v:g}" for v in (self.lo, self.hi))
+        lo_op, hi_op = (">" if self.lo_open else ">="), ("<" if self.hi_open else "<=")
+        if lo is not None and hi is not None:
+            return f"{lo}..{hi}" if (lo_op, hi_op) == (">=", "<=") else f"{lo_op} {lo} and {hi_op} {hi}"
+        return f"{lo_op} {lo}" if lo is not None else (f"{hi_op} {hi}" if hi is not None else "")
 
     def range_text(self):
-        """``'>= 1'``, ``'0..1'`` or ``''``."""
-        lo, hi = (f"{v:g}" if v is not None else None for v in (self.lo, self.hi))
-        if lo is not None and hi is not None:
-            return f"{lo}..{hi}"
-        return f">= {lo}" if lo is not None else (f"<= {hi}" if hi is not None else "")
+        """What values mean something, as --help shows it: ``'>= 1'``,
+        ``'> 0 and < 1'``, ``'one of cpu, cuda'``, ``'non-empty; each > 0'``,
+        ``'a folder inside the project'``, or ``''``."""
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        if self.is_folder:
+            return "a folder inside the project"
+        bounds = self.bound_text()
+        if self.is_list:
+            items = ("integers" if self.item_kind == "int" else "", f"each {bounds}" if bounds else "")
+            return "; ".join(x for x in ("non-empty" if self.non_empty else "", ", ".join(i for i in items if i)) if x)
+        return bounds
 
 
 def _kind(annotation, default):
@@ -103,34 +165,83 @@ def _param(found, where):
     annotation = "" if found["inferred_type_name"] == "None" else found["inferred_type_name"]
     kind, nullable = _kind(annotation, default)
     p = Param(name, kind, nullable, default, annotation, found["help"], written)
-    _set_range(p)
+    _set_spec(p, where)
     return p
 
 
-def _set_range(p):
-    """Range from a ``[lo..hi]`` comment suffix, else from the naming rule."""
+def _number(text):
+    """A range end as written: an int where it is one, else a float."""
+    value = float(text)
+    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
+
+
+def _set_spec(p, where):
+    """Range or choices from the comment's end, else the naming rule."""
     m = RANGE.search(p.comment)
+    c = CHOICES.search(p.comment)
     if m:
         p.comment = p.comment[:m.start()].rstrip()
-        conv = int if p.kind == "int" else float
-        p.lo, p.hi = (conv(g) if g else None for g in m.groups())
+        opening, lo, hi, closing = m.groups()
+        if p.kind not in ("int", "float") and not p.is_list:
+            raise ParamError(f"{where}: {p.name} is a {p.kind} parameter, so it takes no range "
+                             f"`{m.group(0).strip()}` (a range is for int, float and list parameters)")
+        p.lo, p.hi = (None if g is None else g if g[0].isalpha() or g[0] == "_" else _number(g)
+                      for g in (lo, hi))
+        p.lo_open, p.hi_open = opening == "(", closing == ")"
+        if isinstance(p.lo, (int, float)) and isinstance(p.hi, (int, float)) and p.lo > p.hi:
+            raise ParamError(f"{where}: {p.name}'s range `{m.group(0).strip()}` is empty ({p.lo:g} > {p.hi:g})")
+    elif c:
+        p.comment = p.comment[:c.start()].rstrip()
+        words = tuple(w.strip().strip("\"'") for w in c.group(1).split(","))
+        if p.kind != "str" or not all(words):
+            raise ParamError(f"{where}: {p.name}: choices `{{{c.group(1)}}}` need a str parameter and "
+                             "words between commas, as in `{cpu, cuda}`")
+        p.choices = words
+    elif LOOKS_LIKE_RANGE.search(p.comment):
+        raise ParamError(f"{where}: {p.name}: cannot read the range at the end of `{p.comment}`; write "
+                         "[lo..hi] with ( or ) for an end left out, each end a number, another "
+                         "parameter's name or nothing, as in (0..1] or (x_min..]")
     elif p.kind == "int" and isinstance(p.default, int):
         lo = 0 if re.search(r"(^|_)seed$", p.name) else (1 if SIZE_LIKE.match(p.name) else None)
         if lo is not None and p.default >= lo:   # a default outside means the rule does not fit
             p.lo = lo
 
 
+def _check_references(params, where):
+    """Every range end that names a parameter names a number parameter of
+    the same notebook, not itself."""
+    numbers = {p.name for p in params if p.kind in ("int", "float")}
+    for p in params:
+        for ref in (p.lo, p.hi):
+            if isinstance(ref, str) and (ref not in numbers or ref == p.name):
+                raise ParamError(f"{where}: the range of {p.name} names {ref!r}, which is not another "
+                                 f"int or float parameter of this notebook ({', '.join(sorted(numbers)) or 'none'})")
+
+
+def read_notebook(path):
+    """The JSON of notebook file ``path`` as a dict, or ParamError saying
+    why it cannot be read or is not a notebook."""
+    path = Path(path)
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ParamError(f"cannot read notebook {path}: {e}") from None
+    if not (isinstance(nb, dict) and nb.get("nbformat") == 4 and isinstance(nb.get("metadata"), dict)
+            and isinstance(nb.get("cells"), list)
+            and all(isinstance(c, dict) and isinstance(c.get("metadata", {}), dict) for c in nb["cells"])):
+        raise ParamError(f"{path} is not a Jupyter notebook "
+                         "(expected a JSON object with 'cells', 'metadata', 'nbformat' 4)")
+    return nb
+
+
 def read_params(path):
     """The Params the cell tagged ``parameters`` of notebook file ``path``
     declares ([] without one), found by papermill's ``inspect_notebook``,
     the reader papermill itself uses to inject values; this module adds the
-    types, ranges and messages."""
+    types, ranges, choices and messages."""
     path = Path(path)
-    try:
-        nb = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as e:
-        raise ParamError(f"cannot read notebook {path}: {e}") from None
-    cell = next((c for c in nb.get("cells", []) if c.get("cell_type") == "code"
+    nb = read_notebook(path)
+    cell = next((c for c in nb["cells"] if c.get("cell_type") == "code"
                  and "parameters" in c.get("metadata", {}).get("tags", [])), None)
     if cell is None:
         return []
@@ -148,7 +259,9 @@ def read_params(path):
         raise ParamError(f"{path.name}: cannot read the declaration of {', '.join(unread)} in the parameters "
                          "cell; write each on one line as `name: type = value  # help [lo..hi]` "
                          "(an optional type as `Optional[float]`)")
-    return [_param(found[n], path.name) for n in names]
+    params = [_param(found[n], path.name) for n in names]
+    _check_references(params, path.name)
+    return params
 
 
 def load_quick(directory):

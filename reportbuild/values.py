@@ -1,13 +1,16 @@
-"""Parameter values: parse ``-p NAME VALUE`` strings, check types and ranges
-against the declarations (``parameters.Param``), work out the values each
-notebook runs with (default < quick.json with --quick < -p), and print them.
+"""Parameter values: parse ``-p NAME VALUE`` strings, check them against the
+declarations (``parameters.Param``: type, range, choices, list items,
+folders), work out the values each notebook runs with (default <
+quick.json with --quick < -p), and print them.
 """
 
 import ast
 import difflib
 import math
 import re
+from pathlib import Path
 
+from . import keys
 from .parameters import ParamError
 
 
@@ -58,8 +61,50 @@ def parse_value(p, text):
         raise ParamError(f"-p {p.name} {text}: expected a Python {p.kind} literal") from None
 
 
+def _within(p, v, lo, hi):
+    """Whether number ``v`` lies in ``p``'s range with ends ``lo`` and ``hi``
+    (numbers or None: that end is open-ended)."""
+    return ((lo is None or (v > lo if p.lo_open else v >= lo))
+            and (hi is None or (v < hi if p.hi_open else v <= hi)))
+
+
+def _numeric_bounds(p):
+    """``p``'s range ends that are numbers (an end naming a parameter: None)."""
+    return tuple(None if isinstance(b, str) else b for b in (p.lo, p.hi))
+
+
+def _check_folder(p, value, bad):
+    """A folder value must name a folder inside the project (keys.ROOT),
+    relative to it, or absolute but inside it."""
+    root = keys.ROOT.resolve()
+    if not value.strip():
+        raise bad("is no folder: expected a folder relative to the project folder, such as build/results")
+    where = (root / Path(value).expanduser()).resolve()
+    if where != root and root not in where.parents:
+        raise bad(f"is outside the project folder {root}: expected a folder inside it, written "
+                  "relative to it (such as build/results)")
+
+
+def _check_items(p, value, bad):
+    """A list value: non-empty where the default is, items of the default's
+    kind, each in ``p``'s numeric range."""
+    if p.non_empty and len(value) == 0:
+        raise bad("is empty: expected at least one item (the default has some)")
+    lo, hi = _numeric_bounds(p)
+    numeric = p.item_kind or p.lo is not None or p.hi is not None
+    for item in value if numeric else ():
+        if isinstance(item, bool) or not isinstance(item, int if p.item_kind == "int" else (int, float)):
+            raise bad(f"holds {item!r}: expected {'integers' if p.item_kind == 'int' else 'numbers'} only")
+        if not math.isfinite(item):
+            raise bad(f"holds {item!r}: expected finite numbers")
+        if not _within(p, item, lo, hi):
+            raise bad(f"holds {item!r}, out of range: each item must be {p.bound_text()}")
+
+
 def check_value(p, value, source):
-    """Return ``value`` converted for ``p``, or raise naming ``source``."""
+    """Return ``value`` converted for ``p``, or raise naming ``source``.
+    Checks the type, the numeric range (an end naming another parameter is
+    checked by ``resolve``), the choices, a list's items and a folder."""
     def bad(why):
         return ParamError(f"{source}: {p.name} = {value!r} {why}")
     if value is None:
@@ -75,27 +120,70 @@ def check_value(p, value, source):
         raise bad(f"has the wrong type: expected {p.kind}, got {type(value).__name__}")
     if p.kind == "float":
         value = float(value)
-        if math.isnan(value):
-            raise bad("is not a number")
+        if not math.isfinite(value):
+            raise bad("is not a finite number")
     if p.kind == "tuple":
         value = tuple(value)
-    if p.kind in ("int", "float") and ((p.lo is not None and value < p.lo) or (p.hi is not None and value > p.hi)):
+    if p.kind in ("int", "float") and not _within(p, value, *_numeric_bounds(p)):
         raise bad(f"is out of range: allowed {p.range_text()}")
+    if p.is_list:
+        _check_items(p, value, bad)
+    if p.choices and value not in p.choices:
+        raise bad(f"is not one of the choices: {', '.join(p.choices)}")
+    if p.is_folder:
+        _check_folder(p, value, bad)
     return value
 
 
-def resolve(declared, quick=None, overrides=()):
-    """Effective values per notebook.
+def _check_references(nb, params, values, sources):
+    """Problems with range ends that name another parameter, now that
+    every value of notebook ``nb`` is known (sources: {name: where from})."""
+    by_name = {p.name: p for p in params}
+    problems = []
+    for p in params:
+        for ref, is_lo in ((p.lo, True), (p.hi, False)):
+            if not isinstance(ref, str) or values[p.name] is None or values[ref] is None:
+                continue
+            items = values[p.name] if p.is_list else [values[p.name]]
+            bounds = (values[ref], None) if is_lo else (None, values[ref])
+            if not all(_within(p, v, *bounds) for v in items):
+                op = (">" if p.lo_open else ">=") if is_lo else ("<" if p.hi_open else "<=")
+                problems.append(
+                    f"{nb}: {p.name} = {as_written(p, values[p.name])} ({sources[p.name]}) must "
+                    f"{'have every item' if p.is_list else 'be'} {op} {ref} = "
+                    f"{as_written(by_name[ref], values[ref])} ({sources[ref]})")
+    return problems
 
-    declared: {notebook name: [Param]}; quick: {name: value} (JSON-typed);
-    overrides: [(name, text)] from -p, later ones winning.
-    Returns ({notebook: {name: value}}, [warnings]).  Raises ParamError
-    listing every problem before anything runs.
+
+def _notebooks_text(names):
+    """'a.ipynb', 'a.ipynb and b.ipynb', 'a.ipynb, b.ipynb and c.ipynb'."""
+    names = list(names)
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def resolve(declared, quick=None, overrides=(), selected=None):
+    """Effective values per selected notebook.
+
+    declared: {notebook name: [Param]} for EVERY notebook, so that a name
+    is unknown only when no notebook declares it; quick: {name: value}
+    (JSON-typed); overrides: [(name, text)] from -p, later ones winning;
+    selected: the notebook names to compute values for (None: all), as
+    --parts chose them.  A -p name that only left-out notebooks declare is
+    an error; a quick.json name that no notebook declares is a warning.
+    Defaults are checked too, and range ends naming another parameter once
+    all of a notebook's values are known.
+    Returns ({notebook: {name: value}} for the selected notebooks, in the
+    order of ``declared``, [warnings]).  Raises ParamError listing every
+    problem before anything runs.
     """
+    if selected is not None and set(selected) - set(declared):
+        raise ValueError(f"resolve: selected names notebooks that declared lacks: "
+                         f"{', '.join(sorted(set(selected) - set(declared)))}")
+    chosen = [nb for nb in declared if selected is None or nb in selected]
     by_name = {}
     for nb, params in declared.items():
         for p in params:
-            by_name.setdefault(p.name, []).append((nb, p))
+            by_name.setdefault(p.name, []).append(nb)
     errors, warnings = [], []
     for name, _ in overrides:
         if name not in by_name:
@@ -103,22 +191,31 @@ def resolve(declared, quick=None, overrides=()):
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             errors.append(f"-p {name}: no notebook declares a parameter {name!r}{hint}; "
                           f"known: {', '.join(sorted(by_name)) or 'none'}")
+        elif not set(by_name[name]) & set(chosen):
+            owners = by_name[name]
+            errors.append(f"-p {name}: only {_notebooks_text(owners)} declare{'s' if len(owners) == 1 else ''} "
+                          f"it, and --parts leaves {'it' if len(owners) == 1 else 'them'} out")
     for name in quick or {}:
         if name not in by_name:
             warnings.append(f"quick.json sets {name!r}, which no notebook declares (ignored)")
     effective = {}
-    for nb, params in declared.items():
-        values = {}
-        for p in params:
-            values[p.name] = p.default
+    for nb in chosen:
+        values, sources, before = {}, {}, len(errors)
+        for p in declared[nb]:
+            values[p.name], sources[p.name] = p.default, "its default"
             try:
+                check_value(p, p.default, f"{nb} (its default)")
                 if quick and p.name in quick:
                     values[p.name] = check_value(p, quick[p.name], f"quick.json ({nb})")
+                    sources[p.name] = "from quick.json"
                 for name, text in overrides:
                     if name == p.name:
                         values[p.name] = check_value(p, parse_value(p, text), f"-p {name}")
+                        sources[p.name] = f"from -p {name}"
             except ParamError as e:
                 errors.append(str(e))
+        if len(errors) == before:           # each value fine alone: now the ends naming others
+            errors += _check_references(nb, declared[nb], values, sources)
         effective[nb] = values
     if errors:
         raise ParamError("\n".join(dict.fromkeys(errors)))

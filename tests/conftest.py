@@ -7,6 +7,8 @@ import datetime
 import io
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -21,24 +23,67 @@ from reportbuild.run.kernels import NotebookFailed, status_line
 from system import start_dom_dump, stop_dom_dumps, which
 
 ROOT = Path(__file__).resolve().parents[1]
-REPORT_HTML = ROOT / "build" / "report.html"
+TEST_REPORT = ROOT / "build" / "test-report"     # the report this test run builds (--quick)
+NEEDS_REPORT = ("test_report_layout.py", "test_html_browser.py", "test_notebooks.py")
+_report_build = {}
 
 
 def pytest_configure(config):
-    """When this run includes the browser test of build/report.html, start
-    Chromium on the page now, at a low priority: it renders (about 10 s of a
-    core) on the core that collection and the tests before it leave idle."""
+    """When this run includes a test of the built report, start building it
+    now, from the current code, in the background (``fresh_report``)."""
     if "PYTEST_XDIST_WORKER" in os.environ:     # each worker would start one
         return
-    browser_test = Path(__file__).with_name("test_html_browser.py")
     chosen = [Path(config.invocation_params.dir, arg.split("::")[0]).resolve() for arg in config.args]
-    if REPORT_HTML.exists() and which("chromium") and any(
-            p == browser_test or (p.is_dir() and browser_test.is_relative_to(p)) for p in chosen):
-        start_dom_dump(REPORT_HTML, nice=15)
+    wanted = [Path(__file__).with_name(name) for name in NEEDS_REPORT]
+    if any(p == w or (p.is_dir() and w.is_relative_to(p)) for p in chosen for w in wanted):
+        _start_report_build()
+
+
+def _start_report_build():
+    """``python -m reportbuild --quick --out build/test-report``, at a low
+    priority, its stored runs first seeded from build/cache (so that a
+    notebook the last build ran under the current code is not run again)."""
+    if _report_build:
+        return
+    for entry in sorted((ROOT / "build" / "cache").glob("*-*")):
+        if entry.is_dir() and not (TEST_REPORT / "cache" / entry.name).exists():
+            shutil.copytree(entry, TEST_REPORT / "cache" / entry.name)
+    TEST_REPORT.mkdir(parents=True, exist_ok=True)
+    log = open(TEST_REPORT.parent / "test-report.log", "w")
+    _report_build["tracked"] = tracked_changes()
+    _report_build["log"] = Path(log.name)
+    _report_build["proc"] = subprocess.Popen(
+        [sys.executable, "-m", "reportbuild", "--quick", "--out", str(TEST_REPORT)], cwd=ROOT,
+        stdout=log, stderr=subprocess.STDOUT, preexec_fn=lambda: os.nice(10))
+
+
+def tracked_changes():
+    """``git status`` of the tracked files (a build must not change any)."""
+    return subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                          capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture(scope="session")
+def fresh_report():
+    """build/test-report/, a --quick report built by this test run from the
+    current code (started at collection; waits for it to end).  Fails,
+    showing the build's output, when the build failed."""
+    _start_report_build()
+    proc = _report_build["proc"]
+    status = proc.wait(timeout=900)
+    log = _report_build["log"].read_text()
+    assert status == 0, f"./build_report.sh --quick --out build/test-report failed ({status}):\n{log[-3000:]}"
+    if which("chromium"):       # the browser test's page: start rendering it now
+        start_dom_dump(TEST_REPORT / "report.html", nice=15)
+    return {"out": TEST_REPORT, "log": log, "tracked_before": _report_build["tracked"]}
 
 
 def pytest_sessionfinish(session):
     stop_dom_dumps()
+    proc = _report_build.get("proc")
+    if proc and proc.poll() is None:        # a run that ended before it was needed
+        proc.terminate()
+        proc.wait()
 
 # (d0, d1, d2): the 1x1x1 net, each size 1 alone, non-square, all distinct.
 SHAPES = [(1, 1, 1), (1, 4, 2), (7, 1, 3), (5, 3, 8), (50, 40, 30), (33, 64, 17)]

@@ -9,7 +9,7 @@ import pytest
 
 from helpers import (
     agreement_row, central_difference, complex_step, correct_digits, f_and_grad_reverse,
-    heron_complex, heron_sqrt_forward, make_problem, markdown_table, max_rel_error, f,
+    heron_complex, heron_sqrt_forward, make_problem, markdown_table, max_rel_error, f, rel_error,
 )
 
 
@@ -25,6 +25,16 @@ def test_max_rel_error_rejects_shape_mismatch_and_zero_reference():
         max_rel_error(np.ones(3), np.ones(4))
     with pytest.raises(ValueError, match="all zeros"):
         max_rel_error(np.ones(3), np.zeros(3))
+
+
+def test_rel_error_divides_by_the_reference_entry_by_entry():
+    ref = np.array([2.0, -4.0, 0.5])
+    # Results far from the reference, so |a - ref| / |a| would give other numbers.
+    history = np.array([[3.0, -1.0, 0.5], [2.0, -4.0, 1.5]])
+    np.testing.assert_array_equal(rel_error(history, ref), [[0.5, 0.75, 0.0], [0.0, 0.0, 2.0]])
+    assert rel_error(np.float32(3.0), 2.0) == 0.5 and rel_error(1.0, 4.0) == 0.75
+    with pytest.raises(ValueError, match="zero entries"):
+        rel_error(np.ones(2), np.array([1.0, 0.0]))
 
 
 def test_agreement_row_flags_a_wrong_gradient():

@@ -110,7 +110,9 @@ def roots(path, name):
 
 
 def test_the_tool_imports_nothing_numerical_and_helpers_nothing_of_the_tool():
-    for name, path in modules().items():
+    mods = modules()
+    assert {name.split(".")[0] for name in mods} == set(PACKAGES)     # never an empty loop
+    for name, path in mods.items():
         if name.startswith("reportbuild"):
             assert not roots(path, name) & set(NUMERICAL), name
         else:
@@ -119,6 +121,7 @@ def test_the_tool_imports_nothing_numerical_and_helpers_nothing_of_the_tool():
 
 def test_loading_every_module_of_the_tool_loads_nothing_numerical():
     names = [n for n in modules() if n.startswith("reportbuild") and not n.endswith("__main__")]
+    assert "reportbuild.render.exporters" in names and "reportbuild.cli" in names
     code = ("import importlib, json, sys\n"
             f"for name in {names!r}: importlib.import_module(name)\n"
             f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {NUMERICAL!r})))")
@@ -162,7 +165,7 @@ def test_help_check_and_render_only_work_while_a_helpers_module_is_broken(broken
     assert r.returncode == 0 and "1a_small.ipynb: " in r.stdout, r.stderr
     r = tool("--render-only", "--no-pdf")
     assert r.returncode == 0, r.stderr
-    assert "Wrote build/report.html" in r.stdout
+    assert "Published the new report in build/: report.html" in r.stdout
     assert "its code or the helpers package changed since it ran" in r.stderr     # and says so
 
 

@@ -1,19 +1,17 @@
-"""build/report.html as a reader sees it: opened in headless Chromium with
+"""The HTML report as a reader sees it: opened in headless Chromium with
 no network, every formula must be typeset by the local MathJax.
 
-Needs the report (./build_report.sh) and chromium (tests/system.py says how
-to get them when they are missing)."""
+The page checked is the one this test run builds from the current code
+(``fresh_report`` in conftest.py).  Needs chromium (tests/system.py says
+how to get it when it is missing)."""
 
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
-from system import need, rendered_dom, require
+from system import rendered_dom, require
 
-ROOT = Path(__file__).resolve().parents[1]
-REPORT = ROOT / "build" / "report.html"
 ERROR_CLASSES = {"MathJax_Error", "merror", "noError"}
 RAW_TEX = re.compile(r"\$\$.+?\$\$|(?<![\\$])\$[^$\n]+?\$|\\\(.+?\\\)|\\\[.+?\\\]")
 
@@ -72,21 +70,22 @@ def math_problems(dom):
 
 
 @pytest.fixture(scope="module")
-def dom():
-    if not REPORT.exists():
-        need(f"{REPORT} not built: run ./build_report.sh first")
+def page(fresh_report):
+    return fresh_report["out"] / "report.html"
+
+
+@pytest.fixture(scope="module")
+def dom(page):
     require("chromium")
-    return rendered_dom(REPORT)
+    return rendered_dom(page)
 
 
 def test_every_formula_is_typeset_offline(dom):
     assert not math_problems(dom)
 
 
-def test_the_page_loads_nothing_from_the_network():
-    if not REPORT.exists():
-        need(f"{REPORT} not built: run ./build_report.sh first")
-    html = REPORT.read_text(encoding="utf-8")
+def test_the_page_loads_nothing_from_the_network(page):
+    html = page.read_text(encoding="utf-8")
     assert not re.search(r"<(script|link|img)[^>]+(src|href)=\"(https?:)?//", html)
 
 

@@ -1,9 +1,11 @@
-"""build/report.pdf as a grader uses it: the answers page, one part per
-page range as build/pages.json says (the Gradescope page map), the live
-source of the functions inside their parts, and the boxed answers.
+"""The report PDF as a grader uses it: the answers page, one part per page
+range as pages.json says (the Gradescope page map), the live source of the
+functions inside their parts, and the boxed answers.
 
-Needs the report (./build_report.sh) and poppler's pdftotext and pdfinfo
-(tests/system.py says how to get them when they are missing)."""
+The report checked is the one this test run builds from the current code
+(``fresh_report`` in conftest.py: --quick, in build/test-report/).  Needs
+poppler's pdftotext and pdfinfo (tests/system.py says how to get them when
+they are missing)."""
 
 import inspect
 import json
@@ -18,11 +20,9 @@ import helpers
 import helpers.model
 import helpers.timing
 from helpers import heron
-from system import need, require
+from system import require
 
 ROOT = Path(__file__).resolve().parents[1]
-BUILD = ROOT / "build"
-PDF, PAGES, MERGED = BUILD / "report.pdf", BUILD / "pages.json", BUILD / "report.ipynb"
 PARTS = ["1a", "1b", "1c", "1d", "1e", "1f", "2a", "2b", "2c"]
 MAX_PAGES = 25
 # The functions each part shows with show_source (cells tagged hide-input).
@@ -57,24 +57,24 @@ def headings():
 
 
 @pytest.fixture(scope="module")
-def built():
-    for path in (PDF, PAGES, MERGED):
-        if not path.exists():
-            need(f"{path} not built: run ./build_report.sh first")
+def built(fresh_report):
+    """The folder of the report built by this test run."""
     require("pdfinfo")          # poppler-utils, which has pdftotext too
+    return fresh_report["out"]
 
 
 @pytest.fixture(scope="module")
 def pages_json(built):
-    return json.loads(PAGES.read_text())
+    return json.loads((built / "pages.json").read_text())
 
 
 @pytest.fixture(scope="module")
 def pdf_pages(built):
     """The text of every page of the PDF (layout kept); pdf_pages[0] is page 1."""
-    info = subprocess.run(["pdfinfo", str(PDF)], capture_output=True, text=True, check=True).stdout
+    pdf = built / "report.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     count = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
-    text = subprocess.run(["pdftotext", "-layout", str(PDF), "-"], capture_output=True, text=True,
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
                           check=True).stdout
     pages = text.split("\f")[:count]            # pdftotext ends every page with a form feed
     assert len(pages) == count
@@ -83,7 +83,7 @@ def pdf_pages(built):
 
 @pytest.fixture(scope="module")
 def merged(built):
-    return nbformat.read(str(MERGED), as_version=4)
+    return nbformat.read(str(built / "report.ipynb"), as_version=4)
 
 
 def page_text(pdf_pages, numbers):

@@ -1,4 +1,5 @@
-"""The render stage: the report from the executed notebooks in ``OUT/notebooks``.
+"""The render stage: the report from the executed notebooks the run stage
+put into the staging folder, written into that folder.
 
     title       title-page settings (report.toml, --name) and the date
     provenance  commit, machine and package versions, for Reproducibility

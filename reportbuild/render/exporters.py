@@ -9,6 +9,7 @@ until the new one is complete.
 import re
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..atomic import replace_folder, write_atomic
@@ -65,15 +66,18 @@ def install_mathjax(out_dir):
     return f"{MATHJAX_DIR}/{MATHJAX_CONFIG}"
 
 
-def write_html(nb, dest, notebooks_dir):
-    """``dest`` (one HTML file, with MathJax beside it in mathjax/) from
-    notebook ``nb``; it loads nothing from the network."""
+def write_html(nb, dest, notebooks_dir, assets=None):
+    """``dest`` (one HTML file) from notebook ``nb``; it loads nothing from
+    the network: MathJax comes from mathjax/ beside it, installed in
+    ``assets`` (default: the folder of ``dest``), where the page will be
+    published."""
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(template_file="homework.html.j2", extra_template_paths=[str(TEMPLATES)],
                             exclude_input_prompt=True, exclude_output_prompt=True,
-                            mathjax_url=install_mathjax(Path(dest).parent))
-    body, _ = exporter.from_notebook_node(nb, resources=_resources(notebooks_dir))
+                            mathjax_url=install_mathjax(assets or Path(dest).parent))
+    with _template_errors():
+        body, _ = exporter.from_notebook_node(nb, resources=_resources(notebooks_dir))
     write_atomic(dest, body)
 
 
@@ -120,7 +124,8 @@ def write_pdf(nb, dest, notebooks_dir, log_path):
         exclude_input_prompt=True, exclude_output_prompt=True)
     exporter.register_filter("fit_tables", fit_tables)
     try:
-        pdf, _ = exporter.from_notebook_node(nb, resources=_resources(notebooks_dir))
+        with _template_errors():
+            pdf, _ = exporter.from_notebook_node(nb, resources=_resources(notebooks_dir))
     except LatexFailed as e:
         log = e.output or ""
         write_atomic(log_path, log)
@@ -143,6 +148,21 @@ def read_labels(aux):
     """{label: page} from the text of a LaTeX .aux file (pages as printed,
     which are the PDF's 1-based page numbers: the report never resets them)."""
     return {name: int(page) for name, page in LABEL.findall(aux)}
+
+
+@contextmanager
+def _template_errors():
+    """A broken template (a Jinja syntax or runtime error) as RenderFailed,
+    naming the file and line."""
+    from jinja2 import TemplateError, TemplateNotFound
+
+    try:
+        yield
+    except TemplateNotFound as e:
+        raise RenderFailed(f"template {e.name} not found in {TEMPLATES} or nbconvert's templates") from None
+    except TemplateError as e:
+        where = f"{Path(e.filename).name}, line {e.lineno}" if getattr(e, "filename", None) else "a template"
+        raise RenderFailed(f"the report template is broken ({where}): {e.message or e}") from None
 
 
 def _resources(notebooks_dir):

@@ -1,42 +1,44 @@
 """The render stage: the report from the executed notebooks.
 
-Reads only ``OUT/notebooks`` (through ``merge``), the title settings
-(through ``title``) and the templates; writes report.ipynb, report.html,
-report.pdf and the PDF's page map pages.json, and skips all of it when the
-render key (``keys.render_key``) is that of the last complete render
-(``OUT/report.key``).
+Reads only the executed notebooks the run stage put in the staging folder
+(through ``merge``), the title settings (through ``title``) and the
+templates; writes report.ipynb, report.html, report.pdf, the PDF's page
+map pages.json and the render key report.key into the same staging folder,
+which ``outfolder.publish`` then makes the report.  When the render key
+(``keys.render_key``) is that of the published report and all its files
+are there, it renders nothing.
 """
 
 import sys
-import time
 from pathlib import Path
 
 import nbformat
 
-from ..atomic import write_atomic
 from ..exit_status import FAILED, NO_PDF, OK
 from ..keys import render_key
 from . import exporters, pages
 from .merge import merge
 from .title import NO_NAME, title_info
 
-RENDER_KEY = "report.key"       # in OUT: the render key of the last complete render
+RENDER_KEY = "report.key"       # the render key of the report it sits beside
+UP_TO_DATE = "up to date"       # render_report's status when the published report is current
 
 
-def render_report(args, executed, config, start):
-    """Merge ``executed`` and write report.ipynb, .html and (unless --no-pdf) .pdf."""
-    out = Path(args.out)
+def render_report(args, out, staging, executed, config):
+    """Render ``executed`` (paths in ``staging``) into ``staging``.
+
+    Returns (status, page map or None): OK; NO_PDF (no TeX: the HTML only);
+    FAILED (LaTeX failed; the log is in ``out``/latex.log); or UP_TO_DATE
+    (the published report in ``out`` is this one: nothing was written).
+    """
+    out, staging = Path(out), Path(staging)
     info = title_info(config, args.name, folder=Path(args.notebooks))
     key = render_key(executed, info, args.no_pdf)
-    outputs = [out / "report.html"] + ([] if args.no_pdf else [out / "report.pdf"])
-    key_file = out / RENDER_KEY
-    if key_file.exists() and key_file.read_text() == key and all(p.exists() for p in outputs):
-        print(f"==> The report is up to date: {outputs[-1]} ({time.monotonic() - start:.0f} s)", flush=True)
-        page_map = None if args.no_pdf else pages.read_pages(out)
-        if page_map:
-            print(f"==> {pages.gradescope_line(page_map)}", flush=True)
-        return OK
-    key_file.unlink(missing_ok=True)
+    published = [RENDER_KEY, "report.html", "report.ipynb", *[p.name for p in staging.iterdir()]]
+    published += [] if args.no_pdf else ["report.pdf", pages.PAGES_FILE]
+    if (out / RENDER_KEY).exists() and (out / RENDER_KEY).read_text() == key \
+            and all((out / name).exists() for name in published):
+        return UP_TO_DATE, (None if args.no_pdf else pages.read_pages(out))
     missing = [] if args.no_pdf else exporters.missing_tex()
     if missing:
         print(f"warning: {' and '.join(missing)} not found: the PDF will be skipped, the HTML written", file=sys.stderr)
@@ -46,24 +48,26 @@ def render_report(args, executed, config, start):
     if info["student"] == NO_NAME:
         print("warning: no student name: set name in report.toml or pass --name", file=sys.stderr)
     notebooks = Path(args.notebooks).resolve()
-    write_atomic(out / "report.ipynb", nbformat.writes(merged))
-    exporters.write_html(merged, out / "report.html", notebooks)
-    print(f"==> Wrote {out}/report.html", flush=True)
-    if not args.no_pdf:
-        if missing:
-            print(f"error: no PDF: {' and '.join(missing)} not found; {exporters.tex_hint()}", file=sys.stderr)
-            return NO_PDF
+    (staging / "report.ipynb").write_text(nbformat.writes(merged), encoding="utf-8")
+    print("==> Rendering the HTML", flush=True)
+    try:
+        exporters.write_html(merged, staging / "report.html", notebooks, assets=out)
+    except exporters.RenderFailed as e:
+        print(f"error: {e}", file=sys.stderr)
+        return FAILED, None
+    status, page_map = OK, None
+    if missing:
+        print(f"error: no PDF: {' and '.join(missing)} not found; {exporters.tex_hint()}", file=sys.stderr)
+        status = NO_PDF
+    elif not args.no_pdf:
         print("==> Rendering the PDF with XeLaTeX", flush=True)
         try:
-            labels = exporters.write_pdf(merged, out / "report.pdf", notebooks, out / "latex.log")
+            labels = exporters.write_pdf(merged, staging / "report.pdf", notebooks, out / "latex.log")
         except exporters.RenderFailed as e:
-            print(f"error: {e}\nThe previous {out}/report.pdf was left as it was.", file=sys.stderr)
-            return FAILED
+            print(f"error: {e}", file=sys.stderr)
+            return FAILED, None
         (out / "latex.log").unlink(missing_ok=True)     # a log of an earlier failure
         page_map = pages.page_map(labels, [row["part"] for row in info["parts"]])
-        pages.write_pages(out, page_map)
-        print(f"==> Wrote {out}/report.pdf and {out}/{pages.PAGES_FILE}", flush=True)
-        print(f"==> {pages.gradescope_line(page_map)}", flush=True)
-    write_atomic(key_file, key)
-    print(f"==> Done in {time.monotonic() - start:.0f} s", flush=True)
-    return OK
+        pages.write_pages(staging, page_map)
+    (staging / RENDER_KEY).write_text(key)
+    return status, page_map

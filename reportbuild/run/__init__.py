@@ -1,8 +1,9 @@
 """The run stage: execute the notebooks whose run key changed, reuse the
-stored outputs of the others, and leave the executed notebooks in
-``OUT/notebooks``.
+stored runs of the others, and put the executed notebooks and the files
+they saved into the staging folder of the next report set.
 
-    cache     stored runs, by run key (``keys``)
+    cache     stored runs (executed notebook + saved files), by run key (``keys``)
     kernels   executing notebooks with papermill, one kernel each
-    stage     which notebooks run; OUT/notebooks replaced only when all succeed
+    progress  what a long-running notebook shows while it runs
+    stage     which notebooks run; the staging folder's notebooks/ and results/
 """

@@ -2,59 +2,119 @@
 (``keys.run_key``: its code, its values, helpers/, requirements.txt, the
 Python version) has no stored run.
 
+A stored run is a folder ``OUT/cache/NAME-KEY/`` holding everything the run
+produced: the executed notebook (``notebook.ipynb``) and the files it saved
+(``results/``).  It enters the cache, in one rename, only after the
+notebook ran to the end; a failed or interrupted run stores nothing.  An
+entry that cannot be read counts as no entry (``lookup`` says why and
+removes it), so the notebook simply runs again.
+
 Markdown is not in the key: a prose edit reuses the stored outputs, and
-``combine`` puts the current Markdown around them.  A notebook enters the
-cache (``OUT/cache/NAME-KEY.ipynb``) only after it ran to the end; a failed
-or interrupted run stores nothing.
+``combine`` puts the current Markdown around them.
 """
 
 import os
+import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import nbformat
 
-from ..atomic import write_atomic
-from ..executed import RUN_RECORD, record_run_key
+from ..atomic import replace_folder
+from ..executed import RUN_RECORD, record_run_key, recorded_run_key
 
-KEEP = 3                # cached runs kept per notebook (older ones are removed)
+KEEP = 3                # stored runs kept per notebook (the least recently used go first)
+NOTEBOOK = "notebook.ipynb"
+RESULTS = "results"
+
+
+class Entry:
+    """A stored run: ``notebook`` (the executed notebook, read) and
+    ``results`` (its folder of saved files, which may not exist)."""
+
+    def __init__(self, path, notebook):
+        self.path, self.notebook = Path(path), notebook
+        self.results = self.path / RESULTS
 
 
 def entry(out, src, key):
-    """Where the run of notebook file ``src`` with ``key`` is cached."""
-    return Path(out) / "cache" / f"{Path(src).stem}-{key}.ipynb"
+    """The folder where the run of notebook file ``src`` under ``key`` is stored."""
+    return Path(out) / "cache" / f"{Path(src).stem}-{key}"
 
 
-def lookup(out, src, key):
-    """The cached executed notebook for ``key``, or None."""
+def lookup(out, src, key, warn=print):
+    """The stored run (an Entry) of ``src`` under ``key``, or None.  An entry
+    that cannot be read, or that records another key, is removed, with a
+    warning through ``warn``, and counts as none."""
     path = entry(out, src, key)
-    if not path.exists():
+    if not path.is_dir():
+        return None
+    try:
+        nb = nbformat.read(str(path / NOTEBOOK), as_version=4)
+        if recorded_run_key(nb) != key:
+            raise ValueError(f"it records the run key {recorded_run_key(nb)}")
+    except Exception as e:          # unreadable, truncated, not a notebook: all the same here
+        first = str(e).strip().splitlines()[0][:120] if str(e).strip() else ""
+        warn(f"warning: the stored run {path.relative_to(Path(out))}/ is unusable "
+             f"({type(e).__name__}: {first}); it was removed and {Path(src).stem} runs again")
+        shutil.rmtree(path, ignore_errors=True)
         return None
     os.utime(path)          # most recently used: kept longest
-    return nbformat.read(str(path), as_version=4)
+    return Entry(path, nb)
 
 
-def store(out, src, key, executed):
-    """Put an executed notebook (read from ``executed``) into the cache,
-    keeping only the KEEP most recently used runs of that notebook."""
+def store(out, src, key, executed, results=None):
+    """Store the run of ``src`` under ``key``: the executed notebook (file
+    ``executed``) and the folder ``results`` (moved in, when given and
+    present).  Keeps the KEEP most recently used runs of that notebook.
+    Returns the Entry."""
     nb = nbformat.read(str(executed), as_version=4)
-    record_run_key(nb, key)
-    path = entry(out, src, key)
-    write_atomic(path, nbformat.writes(nb))
-    runs = sorted(path.parent.glob(f"{Path(src).stem}-*.ipynb"), key=lambda p: p.stat().st_mtime, reverse=True)
+    record_run_key(nb, key, sorted(_files(results)) if results else [])
+    dest = entry(out, src, key)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))   # a leftover if killed
+    (tmp / NOTEBOOK).write_text(nbformat.writes(nb), encoding="utf-8")
+    if results and Path(results).is_dir():
+        shutil.move(str(results), str(tmp / RESULTS))
+    tmp.chmod(0o755)
+    replace_folder(tmp, dest)
+    evict(out, src)
+    return Entry(dest, nb)
+
+
+def evict(out, src):
+    """Remove all but the KEEP most recently used stored runs of ``src``
+    (the oldest go), counting files left by earlier versions of the tool,
+    which stored the notebook alone."""
+    name = re.compile(re.escape(Path(src).stem) + r"-[0-9a-f]{20}(\.ipynb)?")
+    folder = Path(out) / "cache"
+    runs = [p for p in folder.iterdir() if name.fullmatch(p.name)]
+    runs.sort(key=lambda p: p.stat().st_mtime, reverse=True)      # newest first
     for old in runs[KEEP:]:
-        old.unlink(missing_ok=True)
-    return nb
+        if old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink(missing_ok=True)
+
+
+def _files(folder):
+    """The names of the files under ``folder``, relative to it."""
+    folder = Path(folder)
+    return [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()] if folder.is_dir() else []
 
 
 def combine(source, executed):
     """The source notebook with the outputs of ``executed`` (an earlier run of
     the same code): Markdown and cell tags from the source, outputs, papermill's
-    injected-parameters cell and run facts from the run."""
+    injected-parameters cell and run facts from the run.  ValueError when the
+    code cells differ."""
     ran = [c for c in executed.cells if c.cell_type == "code"]
     injected = [c for c in ran if "injected-parameters" in c.metadata.get("tags", [])]
     ran = [c for c in ran if c not in injected]
     code = [c for c in source.cells if c.cell_type == "code"]
-    assert [c.source for c in code] == [c.source for c in ran], "combine: the code differs from the run's"
+    if [c.source for c in code] != [c.source for c in ran]:
+        raise ValueError("the code cells differ from those of the run")
     outputs = iter(ran)
     cells = []
     if not any("parameters" in c.metadata.get("tags", []) for c in code):

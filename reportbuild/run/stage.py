@@ -1,81 +1,175 @@
-"""The run stage: bring ``OUT/notebooks`` up to date.
+"""The run stage: the executed notebooks and their result files, for the
+next report set.
 
 A notebook is executed (``kernels``) only when its run key
-(``keys.run_key``) has no stored run (``cache``); otherwise the stored outputs are
-combined with its current source, so Markdown edits show without a run.
-The executed notebooks in ``OUT/notebooks`` are all the render stage reads.
+(``keys.run_key``) has no stored run (``cache``); otherwise the stored run
+is used.  Either way ``write_executed`` puts into the staging folder of the
+next report set (``outfolder``) each notebook's current source combined
+with its run's outputs (so Markdown edits show without a run) in
+``notebooks/``, and the files its run saved in ``results/``.  The render
+stage reads only these.
+
+A parameter naming a folder (``Param.is_folder``, e.g. ``results_dir``) is
+where a notebook run by hand saves its files; in a build it points into the
+run's working folder instead, so that the files land in the stored run and
+reach ``OUT/results/`` with the report that cites them, never before.
 """
 
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
 import nbformat
 
-from ..atomic import replace_folder, write_atomic
-from ..executed import computed_at, ran_with, recorded_run_key
+from ..atomic import replace_folder
+from ..executed import computed_at, ran_with, recorded_results, recorded_run_key
 from ..keys import run_key
+from ..parameters import read_params
 from . import cache
-from .kernels import NotebookFailed, execute, status_line
+from .kernels import NotebookFailed, execute, status_line  # noqa: F401  (NotebookFailed: for callers)
 
 
-def run_all(jobs, out, run_inputs, rerun=False, log=print):
-    """Bring ``out/notebooks`` up to date for ``jobs`` ([(source, params)]);
-    ``run_inputs`` is ``keys.run_inputs_digest()``.
+def warn_stderr(message):
+    print(message, file=sys.stderr, flush=True)
 
-    A notebook whose run key (``keys.run_key``) has a stored run is
-    not executed: that run's outputs are combined with the current source
-    (so Markdown edits show).  The others run (all of them with ``rerun``);
-    those that finish enter the cache.  Only when every notebook succeeded
-    are the copies in ``out/notebooks`` replaced, each by one rename.  On a
-    failure the executed copies go to ``out/failed``; on Ctrl-C nothing is
-    written or cached.  Returns the paths in ``out/notebooks``.
+
+def run_all(jobs, out, run_inputs, rerun=False, log=print, warn=warn_stderr):
+    """The stored run (``cache.Entry``) of each of ``jobs`` ([(source,
+    params)]), in order, running those without one (all of them with
+    ``rerun``); ``run_inputs`` is ``keys.run_inputs_digest()``.
+
+    Runs go to a working folder ``out/.run-*``; each that ran to the end
+    enters the cache.  On a failure the executed copies go to
+    ``out/failed`` and NotebookFailed is raised; on Ctrl-C nothing is
+    stored.  The report set in ``out`` is not touched.
     """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    sources, keys, results, todo = {}, {}, {}, []
+    sources, keys, entries, todo = {}, {}, {}, []
     for src, params in jobs:
         sources[src] = nbformat.read(str(src), as_version=4)
         keys[src] = run_key(sources[src], params, run_inputs)
-        hit = None if rerun else cache.lookup(out, src, keys[src])
+        hit = None if rerun else cache.lookup(out, src, keys[src], warn)
         if hit is None:
             todo.append((src, params))
         else:
-            results[src] = hit
-            log(status_line(src, f"cached (computed {computed_at(hit)})"), flush=True)
-    staging = Path(tempfile.mkdtemp(prefix=".run-", dir=out))
-    staging.chmod(0o755)                    # mkdtemp makes it private; outputs are not
+            entries[src] = hit
+            log(status_line(src, f"cached (computed {_computed(hit)})"), flush=True)
+    work = Path(tempfile.mkdtemp(prefix=".run-", dir=out))
+    work.chmod(0o755)                   # mkdtemp makes it private; outputs are not
+    runs = [(src, {**params, **_folders(src, work)}) for src, params in todo]
     succeeded = []
     try:
-        execute(todo, staging, log, failed_dir=out / "failed", succeeded=succeeded)
+        execute(runs, work, log, failed_dir=out / "failed", succeeded=succeeded)
     except NotebookFailed:
         for src in succeeded:           # their runs are sound; keep them
-            cache.store(out, src, keys[src], staging / src.name)
-        replace_folder(staging, out / "failed")
+            _store(out, src, keys[src], dict(todo)[src], work)
+        replace_folder(work, out / "failed")
         raise
-    except BaseException:           # Ctrl-C: leave nothing half-written behind
-        shutil.rmtree(staging, ignore_errors=True)
+    except BaseException:               # Ctrl-C: store nothing
+        shutil.rmtree(work, ignore_errors=True)
         raise
     for src in succeeded:
-        results[src] = cache.store(out, src, keys[src], staging / src.name)
-    shutil.rmtree(staging, ignore_errors=True)
+        entries[src] = _store(out, src, keys[src], dict(todo)[src], work)
+    shutil.rmtree(work, ignore_errors=True)
     shutil.rmtree(out / "failed", ignore_errors=True)
+    return [entries[src] for src, _ in jobs]
+
+
+def _computed(entry):
+    return computed_at(entry.notebook)
+
+
+def _results(src, work):
+    """The folder in ``work`` that receives the files notebook ``src`` saves."""
+    return work / f"{Path(src).stem}.results"
+
+
+def _folders(src, work):
+    """{name: the results folder in ``work``} for the folder parameters of notebook ``src``."""
+    return {p.name: str(_results(src, work)) for p in read_params(src) if p.is_folder}
+
+
+def _store(out, src, key, params, work):
+    """Store the run of ``src`` from ``work``: its executed notebook, with the
+    values it was asked to run with (the folder parameters as asked, not the
+    working folders they pointed to), and its saved files."""
+    executed = work / src.name
+    nb = nbformat.read(str(executed), as_version=4)
+    folders = _folders(src, work)
+    record = nb.metadata.get("papermill", {}).get("parameters", {})
+    for name in folders:
+        record[name] = params[name]
+    for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.source = "\n".join(f"{line.split(' = ')[0]} = {params[line.split(' = ')[0]]!r}"
+                                    if line.split(" = ")[0] in folders else line
+                                    for line in cell.source.splitlines())
+    nbformat.write(nb, str(executed))
+    return cache.store(out, src, key, executed, _results(src, work))
+
+
+def write_executed(sources, entries, staging):
+    """Into ``staging``: ``notebooks/NAME.ipynb`` for each notebook file of
+    ``sources``, its current source around the outputs of its stored run
+    ``entries[i]``, and the files those runs saved in ``results/``.
+    Returns the executed notebooks' paths."""
     paths = []
-    for src, _ in jobs:
-        paths.append(out / "notebooks" / src.name)
-        write_atomic(paths[-1], nbformat.writes(cache.combine(sources[src], results[src])))
+    for src, entry in zip(sources, entries):
+        nb = cache.combine(nbformat.read(str(src), as_version=4), entry.notebook)
+        paths.append(_write(staging / "notebooks" / src.name, nb))
+        _copy_tree(entry.results, staging / "results")
     return paths
 
 
-def stale(paths, executed, run_inputs):
-    """Problems with executed notebooks whose code, helpers/ or requirements
-    changed since they ran (only --render-only uses them as they are)."""
-    problems = []
-    for src, done in zip(paths, executed):
-        nb = nbformat.read(str(done), as_version=4)
-        _, values = ran_with(done, nb)
-        key = run_key(nbformat.read(str(src), as_version=4), values, run_inputs)
-        if recorded_run_key(nb) != key:
-            problems.append(f"{src.stem}: its code or the helpers package changed since it ran; "
-                            "the report shows that earlier run (build without --render-only to update it)")
-    return problems
+def reuse_published(sources, out, staging, run_inputs, warn=warn_stderr):
+    """``write_executed`` for --render-only: the runs are the executed
+    notebooks of the report in ``out`` (their saved files from the stored
+    run, else from ``out/results``).  A notebook whose code changed since
+    its run is used as it ran, with a warning; otherwise its current
+    Markdown is put around the outputs.  FileNotFoundError names the
+    notebooks that never ran."""
+    out = Path(out)
+    missing = [src.name for src in sources if not (out / "notebooks" / src.name).exists()]
+    if missing:
+        raise FileNotFoundError(", ".join(missing))
+    paths = []
+    for src in sources:
+        done = out / "notebooks" / src.name
+        ran = nbformat.read(str(done), as_version=4)
+        source = nbformat.read(str(src), as_version=4)
+        _, values = ran_with(done, ran)
+        if recorded_run_key(ran) != run_key(source, values, run_inputs):
+            warn(f"warning: {src.stem}: its code or the helpers package changed since it ran; "
+                 "the report shows that earlier run (build without --render-only to update it)")
+        try:
+            nb = cache.combine(source, ran)
+        except ValueError:
+            nb = ran
+        paths.append(_write(staging / "notebooks" / src.name, nb))
+        stored = cache.entry(out, src, recorded_run_key(ran) or "none") / cache.RESULTS
+        for name in recorded_results(ran):
+            origin = stored / name if (stored / name).exists() else out / "results" / name
+            if origin.exists():
+                _copy(origin, staging / "results" / name)
+    return paths
+
+
+def _write(path, nb):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(nbformat.writes(nb), encoding="utf-8")
+    return path
+
+
+def _copy_tree(folder, dest):
+    """Every file under ``folder`` at the same place under ``dest``."""
+    folder = Path(folder)
+    for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+        if path.is_file():
+            _copy(path, dest / path.relative_to(folder))
+
+
+def _copy(path, dest):
+    """A copy (not a link: editing a published file must not change a stored run)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(path, dest)
