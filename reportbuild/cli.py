@@ -128,7 +128,7 @@ def main(argv=None):
         print(f"\ninterrupted: the new report in {args.out}/ was complete and is published", file=sys.stderr)
         return INTERRUPTED
     except KeyboardInterrupt:
-        print(f"\ninterrupted: the previous report in {args.out}/ is unchanged", file=sys.stderr)
+        print(f"\ninterrupted: {outfolder.previous_report(args.out)}", file=sys.stderr)
         return INTERRUPTED
 
 
@@ -152,7 +152,7 @@ def _build(args, paths, effective, config, out, staging, start):
     from .render.pages import gradescope_line
     from .run import stage as run_stage
 
-    unchanged = f"The previous report in {out}/ is unchanged."
+    unchanged = outfolder.previous_report(out)
     run_inputs = run_inputs_digest()            # helpers/ and requirements.txt, read once
     if args.render_only:
         try:

@@ -91,9 +91,11 @@ def _estimate(path, values):
         result = _evaluate(tree.body, values, bad)
     except ParamError:
         raise
-    except (ArithmeticError, ValueError) as e:      # 1 / 0, 10.0**400
+    except OverflowError:                           # sizes like 10**200: more than any machine has
+        result = math.inf
+    except (ArithmeticError, ValueError) as e:      # 1 / 0
         raise bad(str(e) or type(e).__name__) from None
-    if not math.isfinite(result) or result < 0:
+    if math.isnan(result) or result < 0:
         raise bad(f"it gives {result}, not a number of bytes")
     return result, _names(tree)
 
@@ -135,7 +137,8 @@ def check_memory(jobs, override=False):
         need, names = _estimate(path, values)
         if need is not None and need > free:
             sizes = ", ".join(f"{n}={python_literal(values[n])}" for n in names)
-            problems.append(f"{Path(path).name} needs about {need / 1e9:.1f} GB at {sizes} (its estimate), "
+            amount = "more memory than any machine has" if math.isinf(need) else f"about {need / 1e9:.1f} GB"
+            problems.append(f"{Path(path).name} needs {amount} at {sizes} (its estimate), "
                             f"but {free / 1e9:.1f} GB of memory is available; " +
                             ("running it anyway (--ignore-memory)" if override else
                              "use smaller sizes, or pass --ignore-memory to run anyway"))

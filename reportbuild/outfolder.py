@@ -102,6 +102,15 @@ def clean_leftovers(out):
     return removed
 
 
+def previous_report(out):
+    """The sentence a failed or interrupted build ends with: the report set
+    of ``out`` is as it was (or there is none yet)."""
+    out = Path(out)
+    if any((out / name).exists() for name in REPORT_SET):
+        return f"The previous report in {out}/ is unchanged."
+    return f"No report was written to {out}/."
+
+
 def new_staging(out):
     """An empty staging folder in ``out`` for the next report set."""
     path = Path(tempfile.mkdtemp(prefix=STAGING, dir=out))

@@ -184,7 +184,7 @@ def test_ctrl_c_during_a_notebook_keeps_the_previous_report(project):
     out, err = proc.communicate(timeout=30)
     assert time.monotonic() - t0 < 3
     assert proc.returncode == INTERRUPTED
-    assert err.strip().endswith("interrupted: the previous report in build/ is unchanged") and "Traceback" not in err
+    assert err.strip().endswith(f"interrupted: {UNCHANGED}") and "Traceback" not in err
     assert report_set(project) == before and not leftovers(project)
     assert sorted((project / "build" / "cache").iterdir()) == stored
     assert not kernels_in(project)
@@ -200,7 +200,7 @@ def test_ctrl_c_during_rendering_keeps_the_previous_report(project):
     os.killpg(proc.pid, signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == INTERRUPTED, err
-    assert err.strip().endswith("interrupted: the previous report in build/ is unchanged") and "Traceback" not in err
+    assert err.strip().endswith(f"interrupted: {UNCHANGED}") and "Traceback" not in err
     assert report_set(project) == before and not leftovers(project)
 
 
@@ -308,3 +308,13 @@ def test_a_broken_template_is_named_not_a_traceback(tmp_path, monkeypatch):
     nb, _ = merge.merge(fixtures, title.title_info(title.load_config(), "Ada"))
     with pytest.raises(exporters.RenderFailed, match=r"the report template is broken \(homework.html.j2, line \d+\)"):
         exporters.write_html(nb, tmp_path / "report.html", tmp_path, assets=tmp_path)
+
+
+def test_a_first_build_that_fails_says_no_report_was_written(tmp_path, capsys, fast_builds):
+    from reportbuild import cli
+
+    nbs = write_project(tmp_path)
+    edit(nbs / "1a_first.ipynb", lambda nb: nb.cells.insert(3, nbformat.v4.new_code_cell("1 / 0")))
+    assert cli.main(["--notebooks", str(nbs), "--out", str(tmp_path / "build"), "--no-pdf"]) == FAILED
+    err = capsys.readouterr().err
+    assert f"No report was written to {tmp_path / 'build'}/." in err and "previous report" not in err
