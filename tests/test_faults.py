@@ -196,7 +196,10 @@ def test_ctrl_c_during_rendering_keeps_the_previous_report(project):
          lambda nb: setattr(nb.cells[0], "source", nb.cells[0].source + "\n\nA sentence added later."))
     proc = start(project)
     read_until(proc, "Rendering the PDF with XeLaTeX")
-    time.sleep(0.5)
+    deadline = time.monotonic() + 60                # until XeLaTeX itself runs
+    while not subprocess.run(["pgrep", "-P", str(proc.pid), "-x", "xelatex"], capture_output=True).stdout:
+        assert time.monotonic() < deadline and proc.poll() is None, "XeLaTeX never started"
+        time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == INTERRUPTED, err

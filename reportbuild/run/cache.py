@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 import nbformat
+from nbformat.reader import NotJSONError
 
 from ..atomic import replace_folder
 from ..executed import RUN_RECORD, record_run_key, recorded_run_key
@@ -55,9 +56,11 @@ def lookup(out, src, key, warn=print):
         if recorded_run_key(nb) != key:
             raise ValueError(f"it records the run key {recorded_run_key(nb)}")
     except Exception as e:          # unreadable, truncated, not a notebook: all the same here
-        first = str(e).strip().splitlines()[0][:120] if str(e).strip() else ""
-        warn(f"warning: the stored run {path.relative_to(Path(out))}/ is unusable "
-             f"({type(e).__name__}: {first}); it was removed and {Path(src).stem} runs again")
+        why = " ".join(str(e).split())
+        why = ("its notebook is not valid JSON" if isinstance(e, NotJSONError) else
+               f"{type(e).__name__}: {why[:60]}{'...' if len(why) > 60 else ''}" if why else type(e).__name__)
+        warn(f"warning: the stored run {path.relative_to(Path(out))}/ is unusable ({why}); "
+             f"it was removed and {Path(src).stem} runs again")
         shutil.rmtree(path, ignore_errors=True)
         return None
     os.utime(path)          # most recently used: kept longest
