@@ -22,6 +22,15 @@ def write_atomic(dest, data):
         raise
 
 
+def remove(path):
+    """Remove a file or a folder tree, whichever ``path`` is (nothing if absent)."""
+    path = Path(path)
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
 def replace_folder(new, dest):
     """Put folder ``new`` at ``dest`` (same file system), removing what was there."""
     new, dest = Path(new), Path(dest)

@@ -20,11 +20,12 @@ import errno
 import fcntl
 import json
 import os
-import shutil
 import signal
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
+
+from .atomic import remove
 
 REPORT_SET = ("report.pdf", "pages.json", "report.html", "report.ipynb", "notebooks", "results", "report.key")
 LOCK = ".lock"
@@ -98,7 +99,7 @@ def clean_leftovers(out):
             if path.name == LOCK:
                 continue
             removed.append(str(path.relative_to(out)))
-            _remove(path)
+            remove(path)
     return removed
 
 
@@ -120,7 +121,7 @@ def new_staging(out):
 
 def discard(staging):
     """Remove a staging folder that will not be published."""
-    _remove(Path(staging))
+    remove(Path(staging))
 
 
 def publish(out, staging):
@@ -154,7 +155,7 @@ def _move_into_place(out, staging):
             os.replace(dest, old / name)    # a folder cannot be renamed over
         if name in plan["publish"]:
             os.replace(new, dest)
-    _remove(staging)
+    remove(staging)
 
 
 @contextmanager
@@ -176,11 +177,3 @@ def _signals_held():
         if signal.SIGTERM in held:
             os.kill(os.getpid(), signal.SIGTERM)
 
-
-def _remove(path):
-    """Remove a file or folder tree, whichever ``path`` is."""
-    path = Path(path)
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)

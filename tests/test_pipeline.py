@@ -17,6 +17,7 @@ from reportbuild.parameters import ParamError, load_quick, read_params
 from reportbuild.render.pages import gradescope_line
 from reportbuild.run import kernels
 from reportbuild.values import resolve
+from conftest import tracked_changes
 from system import require
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,12 +36,6 @@ def make_notebook(path, title, params, *cells):
                 param_cell, *(nbformat.v4.new_code_cell(c) for c in cells)]
     nbformat.write(nb, str(path))
     return path
-
-
-def tracked_changes():
-    """``git status`` of the tracked files (build output must not show up)."""
-    return subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                          capture_output=True, text=True, check=True).stdout
 
 
 ANSWER_1A = "from IPython.display import Markdown, display\ndisplay(Markdown(f\"d0 is {d0}\"))"

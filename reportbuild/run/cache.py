@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 from nbformat.reader import NotJSONError
 
-from ..atomic import replace_folder
+from ..atomic import remove, replace_folder
 from ..executed import RUN_RECORD, record_run_key, recorded_run_key
 
 KEEP = 3                # stored runs kept per notebook (the least recently used go first)
@@ -61,7 +61,7 @@ def lookup(out, src, key, warn=print):
                f"{type(e).__name__}: {why[:60]}{'...' if len(why) > 60 else ''}" if why else type(e).__name__)
         warn(f"warning: the stored run {path.relative_to(Path(out))}/ is unusable ({why}); "
              f"it was removed and {Path(src).stem} runs again")
-        shutil.rmtree(path, ignore_errors=True)
+        remove(path)
         return None
     os.utime(path)          # most recently used: kept longest
     return Entry(path, nb)
@@ -95,10 +95,7 @@ def evict(out, src):
     runs = [p for p in folder.iterdir() if name.fullmatch(p.name)]
     runs.sort(key=lambda p: p.stat().st_mtime, reverse=True)      # newest first
     for old in runs[KEEP:]:
-        if old.is_dir():
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            old.unlink(missing_ok=True)
+        remove(old)
 
 
 def _files(folder):

@@ -54,30 +54,29 @@ def run_all(jobs, out, run_inputs, rerun=False, log=print, warn=warn_stderr):
             todo.append((src, params))
         else:
             entries[src] = hit
-            log(status_line(src, f"cached (computed {_computed(hit)})"), flush=True)
+            log(status_line(src, f"cached (computed {computed_at(hit.notebook)})"), flush=True)
     work = Path(tempfile.mkdtemp(prefix=".run-", dir=out))
     work.chmod(0o755)                   # mkdtemp makes it private; outputs are not
-    runs = [(src, {**params, **_folders(src, work)}) for src, params in todo]
+    asked = dict(todo)
+    folders = {src: [p.name for p in read_params(src) if p.is_folder] for src in asked}
+    runs = [(src, {**params, **{name: str(_results(src, work)) for name in folders[src]}})
+            for src, params in todo]
     succeeded = []
     try:
         execute(runs, work, log, failed_dir=out / "failed", succeeded=succeeded)
     except NotebookFailed:
         for src in succeeded:           # their runs are sound; keep them
-            _store(out, src, keys[src], dict(todo)[src], work)
+            _store(out, src, keys[src], asked[src], folders[src], work)
         replace_folder(work, out / "failed")
         raise
     except BaseException:               # Ctrl-C: store nothing
         shutil.rmtree(work, ignore_errors=True)
         raise
     for src in succeeded:
-        entries[src] = _store(out, src, keys[src], dict(todo)[src], work)
+        entries[src] = _store(out, src, keys[src], asked[src], folders[src], work)
     shutil.rmtree(work, ignore_errors=True)
     shutil.rmtree(out / "failed", ignore_errors=True)
     return [entries[src] for src, _ in jobs]
-
-
-def _computed(entry):
-    return computed_at(entry.notebook)
 
 
 def _results(src, work):
@@ -85,26 +84,24 @@ def _results(src, work):
     return work / f"{Path(src).stem}.results"
 
 
-def _folders(src, work):
-    """{name: the results folder in ``work``} for the folder parameters of notebook ``src``."""
-    return {p.name: str(_results(src, work)) for p in read_params(src) if p.is_folder}
-
-
-def _store(out, src, key, params, work):
+def _store(out, src, key, params, folders, work):
     """Store the run of ``src`` from ``work``: its executed notebook, with the
-    values it was asked to run with (the folder parameters as asked, not the
-    working folders they pointed to), and its saved files."""
+    values it was asked to run with (``params``; the folder parameters
+    ``folders`` as asked, not the working folder they pointed to), and its
+    saved files."""
     executed = work / src.name
     nb = nbformat.read(str(executed), as_version=4)
-    folders = _folders(src, work)
     record = nb.metadata.get("papermill", {}).get("parameters", {})
     for name in folders:
         record[name] = params[name]
+
+    def as_asked(line):             # a line `name = value` of papermill's injected cell
+        name = line.split(" = ")[0]
+        return f"{name} = {params[name]!r}" if name in folders else line
+
     for cell in nb.cells:
         if "injected-parameters" in cell.metadata.get("tags", []):
-            cell.source = "\n".join(f"{line.split(' = ')[0]} = {params[line.split(' = ')[0]]!r}"
-                                    if line.split(" = ")[0] in folders else line
-                                    for line in cell.source.splitlines())
+            cell.source = "\n".join(map(as_asked, cell.source.splitlines()))
     nbformat.write(nb, str(executed))
     return cache.store(out, src, key, executed, _results(src, work))
 
@@ -118,7 +115,8 @@ def write_executed(sources, entries, staging):
     for src, entry in zip(sources, entries):
         nb = cache.combine(nbformat.read(str(src), as_version=4), entry.notebook)
         paths.append(_write(staging / "notebooks" / src.name, nb))
-        _copy_tree(entry.results, staging / "results")
+        if entry.results.is_dir():      # copies, not links: editing a published file must not change a stored run
+            shutil.copytree(entry.results, staging / "results", dirs_exist_ok=True)
     return paths
 
 
@@ -151,7 +149,8 @@ def reuse_published(sources, out, staging, run_inputs, warn=warn_stderr):
         for name in recorded_results(ran):
             origin = stored / name if (stored / name).exists() else out / "results" / name
             if origin.exists():
-                _copy(origin, staging / "results" / name)
+                (staging / "results" / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(origin, staging / "results" / name)
     return paths
 
 
@@ -160,16 +159,3 @@ def _write(path, nb):
     path.write_text(nbformat.writes(nb), encoding="utf-8")
     return path
 
-
-def _copy_tree(folder, dest):
-    """Every file under ``folder`` at the same place under ``dest``."""
-    folder = Path(folder)
-    for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
-        if path.is_file():
-            _copy(path, dest / path.relative_to(folder))
-
-
-def _copy(path, dest):
-    """A copy (not a link: editing a published file must not change a stored run)."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(path, dest)
