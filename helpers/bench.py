@@ -8,7 +8,7 @@ each check (see timing_study.targets).  Only this module prints.
 
 import argparse
 
-from .timing import save_results
+from .timing import results_folder, save_results
 from .timing_study import summary_rows, targets, timing_study
 
 
@@ -29,8 +29,13 @@ def main(argv=None):
     ap.add_argument("--slow-repeats", type=int, default=3, help="timed calls of the O(d^3) ones")
     ap.add_argument("--chunk-size", type=int, default=2000, help="for forward chunked; 0 skips it")
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
-    ap.add_argument("--results", help="also save JSON/CSV into this folder")
+    ap.add_argument("--results", help="also save JSON/CSV into this folder of the project, "
+                                        "such as scratch/bench")
     a = ap.parse_args(argv)
+    try:
+        a.results and results_folder(a.results)     # checked before minutes of timing
+    except ValueError as e:
+        ap.error(str(e))
     study = timing_study(a.d, repeats=a.repeats, slow_repeats=a.slow_repeats,
                          chunk_size=a.chunk_size, device=a.device)
     print(", ".join(f"{k}: {v}" for k, v in study["machine"].items()))

@@ -52,9 +52,12 @@ def saturation_table(methods, scales, d0=30, d1=20, d2=10, *, seed=0, dps=50):
 
     methods: {name: fn(x, A, B) -> (f, grad)}; scales: numbers to multiply
     x by (1 leaves the sigmoids in their curved part; 2000 saturates
-    almost all of them).  Row: scale, the largest pre-activation, the size
-    of the exact gradient, then per method its normwise relative error and
-    the digits that it keeps (0 to 16).  Cost: one mp_gradient per scale.
+    almost all of them; s * x must stay finite).  Row: scale, the largest
+    pre-activation, the size of the exact gradient (rounded to float64: 0
+    once it underflows, from scales near 10**5 at the default sizes), then
+    per method its normwise relative error and the digits that it keeps
+    (0 to 16; against an exact gradient of 0, 16 for a gradient of 0 and 0
+    for any other).  Cost: one mp_gradient per scale.
     """
     A, B, x = make_problem(d0, d1, d2, seed=seed)
     rows = []
@@ -65,8 +68,17 @@ def saturation_table(methods, scales, d0=30, d1=20, d2=10, *, seed=0, dps=50):
         row = {"scale of x": s, "largest |t|": float(max(np.abs(ev.y1).max(), np.abs(ev.y3).max())),
                "max |grad|": float(np.abs(exact).max())}
         for name, fn in methods.items():
-            err = max_rel_error(fn(xs, A, B)[1], exact)
+            err = _rel_error(fn(xs, A, B)[1], exact)
             row[f"{name}: rel. error"] = err
             row[f"{name}: digits"] = min(max(0.0, correct_digits(err)), 16.0)   # 16: exact
         rows.append(row)
     return rows
+
+
+def _rel_error(grad, exact):
+    """max_rel_error of ``grad`` against the float64 ``exact``; where every
+    entry of ``exact`` underflowed to 0 (a huge scale), 0 for a gradient
+    that is 0 too (the correctly rounded answer) and inf for any other."""
+    if not np.any(exact):
+        return 0.0 if not np.any(np.asarray(grad, dtype=np.float64)) else np.inf
+    return max_rel_error(grad, exact)

@@ -87,17 +87,45 @@ def traced_peak_bytes(fn):
             tracemalloc.stop()
 
 
+# What marks a folder as the report tool's output folder (reportbuild's
+# outfolder.MARK, or the render key older versions published), and the
+# prefix of the working folder a build runs a notebook's saves into.
+OUTPUT_MARKS = (".report-folder", "report.key")
+BUILD_RUN_PREFIX = ".run-"
+
+
+def results_folder(directory):
+    """The folder ``directory`` names, as an absolute Path: relative to the
+    project folder (PROJECT, the one above helpers/), never to the working
+    directory, so a notebook run from anywhere saves inside the checkout.
+    ValueError when it lies outside the project (the build refuses the same
+    value), or inside a report's output folder (such as build/), whose
+    files only a build may write.  The one folder of that kind allowed is a
+    build's own working folder (``.run-*``), where a build points it."""
+    out = (PROJECT / Path(directory).expanduser()).resolve()
+    for folder in [out, *out.parents]:
+        if any((folder / mark).is_file() for mark in OUTPUT_MARKS):
+            inside = out.relative_to(folder).parts
+            if inside and inside[0].startswith(BUILD_RUN_PREFIX):
+                return out
+            raise ValueError(f"results folder {directory!r} is inside the report's output folder "
+                             f"{folder}/, which only the build writes; save a run of your own "
+                             "elsewhere, such as scratch/results")
+    if out != PROJECT and PROJECT not in out.parents:
+        raise ValueError(f"results folder {directory!r} is outside the project folder {PROJECT}; "
+                         "expected a folder inside it, such as scratch/results")
+    return out
+
+
 def save_results(result, directory, stem):
     """Write ``result`` (a dict with a 'rows' list of flat dicts) to
     directory/stem.json (everything) and directory/stem.csv (the rows), and
     append the rows, stamped with the run time, to directory/stem_history.csv
     so that runs can be compared: in the history's own columns, so a column
     added since its first run is left out and one gone is left empty.
-    A relative ``directory`` is relative to the project folder (PROJECT,
-    the one above helpers/), never to the working directory, so a notebook
-    run from anywhere saves inside the checkout.  The directory is created;
-    returns the paths."""
-    out = (PROJECT / Path(directory).expanduser()).resolve()
+    ``directory`` is checked by ``results_folder``.  The directory is
+    created; returns the paths."""
+    out = results_folder(directory)
     out.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
     rows = [{k: v for k, v in r.items() if not isinstance(v, (list, dict))}

@@ -17,17 +17,25 @@ The exit statuses are in ``exit_status``.  Checking the options and
 """
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
 
 from . import outfolder
 from .exit_status import FAILED, INTERRUPTED, OK, USAGE
-from .memory import check_memory
+from .memory import check_memory, check_run_time
 from .outfolder import InterruptedAfterPublish, OutputError
 from .parameters import ParamError, load_quick, read_params
-from .parts import PartsError, find_notebooks, select_parts
-from .render.title import ConfigError, load_config
+from .parts import (
+    PartsError,
+    check_parts,
+    find_notebooks,
+    part_label,
+    parts_text,
+    select_parts,
+)
+from .render.title import ConfigError, check_name, load_config
 from .values import as_written, resolve
 
 
@@ -72,6 +80,8 @@ def make_parser(epilog=""):
     ap.add_argument("--check", action="store_true", help="check the options, show each notebook's values, run nothing")
     ap.add_argument("--ignore-memory", action="store_true",
                     help="run even a notebook whose memory estimate exceeds the memory available")
+    ap.add_argument("--ignore-time", action="store_true",
+                    help="run even a notebook whose run-time estimate exceeds an hour")
     return ap
 
 
@@ -99,17 +109,25 @@ def main(argv=None):
         if not every:
             raise PartsError(f"no notebooks (*.ipynb) in {args.notebooks}/")
         paths = select_parts(every, args.parts)
+        check_parts(every, chosen={part_label(p.stem) for p in paths})
+        outfolder.check(args.out, args.notebooks)
         if args.render_only and (args.p or args.quick or args.rerun):
             raise ParamError("--render-only runs nothing, so it takes no -p, --quick or --rerun; "
                              "build without --render-only to run with other values")
+        if args.render_only:
+            _check_executed(paths, args.out)
+        if args.name is not None:
+            args.name = check_name(args.name, "--name")
         declared = {p.name: read_params(p) for p in every}      # all of them: --parts-aware name checks
         _no_folder_overrides(declared, args)
         effective, warnings = resolve(declared, load_quick(args.notebooks) if args.quick else None,
                                       [tuple(p) for p in args.p], selected=[p.name for p in paths])
         if not args.render_only:
-            warnings += check_memory([(p, effective[p.name]) for p in paths], override=args.ignore_memory)
+            jobs = [(p, effective[p.name]) for p in paths]
+            warnings += check_memory(jobs, override=args.ignore_memory)
+            warnings += check_run_time(jobs, override=args.ignore_time)
         config = load_config(args.config)
-    except (ParamError, PartsError, ConfigError) as e:
+    except (ParamError, PartsError, ConfigError, OutputError) as e:
         print(f"error: {e}\n(nothing was run; see --help for every notebook's parameters)", file=sys.stderr)
         return USAGE
     for w in warnings:
@@ -120,16 +138,51 @@ def main(argv=None):
             print(f"{path.name}: {vals or '(no parameters)'}")
         return OK
     try:
-        return build(args, paths, effective, config)
+        with _stop_signals_as_interrupts():
+            return build(args, paths, effective, config)
     except OutputError as e:
         print(f"error: {e}\n(nothing was run)", file=sys.stderr)
         return USAGE
+    except OSError as e:        # a full disk, a read-only cache: the previous report is left as it was
+        where = f" {e.filename}" if e.filename else f" into {args.out}/"
+        print(f"\nerror: could not write{where} ({outfolder.why_not_written(e)})\n"
+              f"{outfolder.previous_report(args.out)}", file=sys.stderr)
+        return FAILED
     except InterruptedAfterPublish:
         print(f"\ninterrupted: the new report in {args.out}/ was complete and is published", file=sys.stderr)
         return INTERRUPTED
     except KeyboardInterrupt:
         print(f"\ninterrupted: {outfolder.previous_report(args.out)}", file=sys.stderr)
         return INTERRUPTED
+
+
+def _check_executed(paths, out):
+    """ParamError for --render-only when a notebook of ``paths`` never ran
+    into the report in ``out`` (there is nothing to render it from)."""
+    missing = [p.name for p in paths if not (Path(out) / "notebooks" / p.name).is_file()]
+    if missing:
+        raise ParamError(f"--render-only: {', '.join(missing)} never ran (not in {out}/notebooks/); "
+                         "build without --render-only to run them")
+
+
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (a closed terminal, ``kill``): handled as Ctrl-C."""
+
+
+def _stop(signum, frame):
+    raise _Stopped()
+
+
+class _stop_signals_as_interrupts:
+    """Within the block, SIGTERM and SIGHUP stop the build as Ctrl-C does:
+    the previous report stays, and one line says so."""
+
+    def __enter__(self):
+        self.saved = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+
+    def __exit__(self, *exc):
+        for sig, handler in self.saved.items():
+            signal.signal(sig, handler)
 
 
 def build(args, paths, effective, config):
@@ -146,6 +199,21 @@ def build(args, paths, effective, config):
             outfolder.discard(staging)          # gone already once published
 
 
+def _published_parts(out):
+    """The part labels of the report published in ``out`` (of its executed notebooks)."""
+    return [part_label(p.stem) for p in sorted((Path(out) / "notebooks").glob("*.ipynb"))]
+
+
+def _say_fewer_parts(out, before, paths, notebooks):
+    """A note when the report just published holds fewer parts than the one it replaced."""
+    now = [part_label(p.stem) for p in paths]
+    if set(now) < set(before):
+        order = sorted(set(before) | set(now) | {part_label(p.stem) for p in find_notebooks(notebooks)})
+        report = "report.pdf" if (Path(out) / "report.pdf").exists() else "report.html"
+        print(f"note: {out}/{report} now holds part{'s' if len(now) > 1 else ''} {parts_text(now, order)} only; "
+              f"it held {parts_text(before, order)}", file=sys.stderr, flush=True)
+
+
 def _build(args, paths, effective, config, out, staging, start):
     from .keys import run_inputs_digest
     from .render import stage as render_stage
@@ -154,13 +222,9 @@ def _build(args, paths, effective, config, out, staging, start):
 
     unchanged = outfolder.previous_report(out)
     run_inputs = run_inputs_digest()            # helpers/ and requirements.txt, read once
+    before = _published_parts(out)
     if args.render_only:
-        try:
-            executed = run_stage.reuse_published(paths, out, staging, run_inputs)
-        except FileNotFoundError as e:
-            print(f"error: --render-only: {e} never ran (not in {out}/notebooks/); "
-                  "build without --render-only to run them", file=sys.stderr)
-            return FAILED
+        executed = run_stage.reuse_published(paths, out, staging, run_inputs)
     else:
         print("==> Running every notebook (--rerun)" if args.rerun else
               "==> Running the notebooks that changed; reusing the others' outputs", flush=True)
@@ -183,9 +247,10 @@ def _build(args, paths, effective, config, out, staging, start):
         names = [n for n in outfolder.REPORT_SET if (out / n).exists()]
         print(f"==> Published the new report in {out}/: {', '.join(names)}", flush=True)
         if gone:
+            hint = " (build without --no-pdf for a PDF of this one)" if "report.pdf" in gone and args.no_pdf else ""
             print(f"note: removed {', '.join(f'{out}/{n}' for n in gone)}, left by an earlier build: "
-                  "they showed other runs" + (" (build without --no-pdf for a PDF of this one)"
-                                              if "report.pdf" in gone else ""), file=sys.stderr)
+                  f"they showed other runs{hint}", file=sys.stderr)
+        _say_fewer_parts(out, before, paths, args.notebooks)
     if page_map:
         print(f"==> {gradescope_line(page_map)}", flush=True)
     print(f"==> Done in {time.monotonic() - start:.0f} s", flush=True)

@@ -10,7 +10,7 @@ import importlib.util
 from .keys import CLAIMS
 from .parameters import read_params
 
-RUN_RECORD = "report_run"       # metadata entry: {"key": run key, "results": [file names]}
+RUN_RECORD = "report_run"       # metadata entry: {"key": run key, "results": [file names], "sha256": {name: hash}}
 
 
 def ran_with(path, nb):
@@ -32,10 +32,12 @@ def computed_at(nb):
     return f"{t:%Y-%m-%d %H:%M} UTC"
 
 
-def record_run_key(nb, key, results=()):
+def record_run_key(nb, key, results=None):
     """Mark executed notebook ``nb`` as the run stored under run key ``key``,
-    which saved the files ``results`` (names relative to its results folder)."""
-    nb.metadata[RUN_RECORD] = {"key": key, "results": list(results)}
+    which saved the files ``results`` ({name relative to its results folder:
+    SHA-256 of its bytes})."""
+    results = dict(results or {})
+    nb.metadata[RUN_RECORD] = {"key": key, "results": sorted(results), "sha256": results}
 
 
 def recorded_run_key(nb):
@@ -46,6 +48,12 @@ def recorded_run_key(nb):
 def recorded_results(nb):
     """The names of the files the run of executed notebook ``nb`` saved."""
     return nb.metadata.get(RUN_RECORD, {}).get("results", [])
+
+
+def recorded_checksums(nb):
+    """{name: SHA-256} of the files the run of ``nb`` saved, as stored
+    ({} for a run stored by a version of the tool that kept none)."""
+    return nb.metadata.get(RUN_RECORD, {}).get("sha256", {})
 
 
 @functools.cache

@@ -40,6 +40,11 @@ def digest(*parts):
     return h.hexdigest()
 
 
+def file_sha256(path):
+    """SHA-256 of the bytes of file ``path``, as hex."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 def _files(folder):
     """[relative name, bytes, ...] of every file under ``folder``, sorted,
     without Python's caches."""

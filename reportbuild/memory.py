@@ -1,16 +1,22 @@
-"""Peak memory: what a notebook will need at its parameter values, against
-what the machine has, checked before anything runs.
+"""Peak memory and run time: what a notebook will need at its parameter
+values, against what the machine has and an hour, checked before anything
+runs.
 
-A notebook may declare its estimated peak memory, in bytes, in its
-metadata, as an arithmetic expression in its parameter names::
+A notebook may declare its estimated peak memory, in bytes, and its
+estimated run time, in seconds, in its metadata, each as an arithmetic
+expression in its parameter names::
 
-    "report": {"run_alone": true, "peak_memory": "52 * timing_d**2 + 4e8"}
+    "report": {"run_alone": true, "peak_memory": "52 * timing_d**2 + 4e8",
+               "run_seconds": "4e-10 * slow_repeats * timing_d**3 + 5"}
 
 The expression may use numbers, the notebook's number parameters, + - * /
-// ** and min/max (of several numbers, or of one list parameter); nothing
-else is evaluated.  Each formula is fitted to the peak resident set of the
-notebook's own computation measured at a few sizes (its constant covers the
-kernel, NumPy and PyTorch), so it is an estimate, a little on the high side.
+// **, min/max (of several numbers, or of one list parameter) and len/sum
+(of one list parameter: its number of items, their total); nothing else is
+evaluated.  Each formula is fitted to the notebook's own
+computation measured at a few sizes: the peak resident set (its constant
+covers the kernel, NumPy and PyTorch), or the run time on a 2-core machine
+(its constant covers the kernel's start and the imports), so it is an
+estimate, a little on the high side.
 """
 
 import ast
@@ -21,19 +27,24 @@ from pathlib import Path
 from .parameters import ParamError, read_notebook
 from .values import python_literal
 
-KEY = "peak_memory"             # in the notebook's metadata["report"]
+KEY = "peak_memory"             # in the notebook's metadata["report"]: bytes
+TIME_KEY = "run_seconds"        # likewise: seconds
+TIME_LIMIT_S = 3600.0           # a notebook estimated to run longer is refused (--ignore-time)
+TIME_LIMIT_TEXT = "1 h"         # TIME_LIMIT_S in words
 OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
              ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Pow: operator.pow}
-FUNCTIONS = {"min": min, "max": max}
-ALLOWED = "numbers, its parameter names, + - * / // ** and min/max"
+FUNCTIONS = {"min": min, "max": max, "len": len, "sum": sum}
+OF_A_LIST = {"len", "sum"}      # these take one list parameter only
+ALLOWED = "numbers, its parameter names, + - * / // **, min/max and len/sum of a list"
 
 
-def expression(path):
-    """The peak_memory expression notebook ``path`` declares, or None."""
+def expression(path, key=KEY):
+    """The expression notebook ``path`` declares under metadata report.``key``
+    (peak_memory by default, or run_seconds), or None."""
     report = read_notebook(path)["metadata"].get("report", {})
-    text = report.get(KEY) if isinstance(report, dict) else None
+    text = report.get(key) if isinstance(report, dict) else None
     if text is not None and not isinstance(text, str):
-        raise ParamError(f"{Path(path).name}: metadata report.{KEY} must be a string, an expression "
+        raise ParamError(f"{Path(path).name}: metadata report.{key} must be a string, an expression "
                          f"such as \"56 * timing_d**2 + 4e8\", not {text!r}")
     return text
 
@@ -60,29 +71,34 @@ def _evaluate(node, values, bad):
         if len(node.args) == 1 and isinstance(node.args[0], ast.Name) \
                 and isinstance(values.get(node.args[0].id), (list, tuple)):     # max(few_inputs)
             items = values[node.args[0].id]
-            if not items:
+            if not items and node.func.id not in OF_A_LIST:
                 raise bad(f"{node.func.id}({node.args[0].id}) of an empty list")
-            return float(FUNCTIONS[node.func.id](_evaluate(ast.Constant(v), {}, bad) for v in items))
+            return float(FUNCTIONS[node.func.id]([_evaluate(ast.Constant(v), {}, bad) for v in items]))
+        if node.func.id in OF_A_LIST:
+            raise bad(f"`{ast.unparse(node)}`: {node.func.id} takes one list parameter")
         return FUNCTIONS[node.func.id](_evaluate(a, values, bad) for a in node.args)
     raise bad(f"`{ast.unparse(node)}` is not allowed (only {ALLOWED})")
 
 
 def _names(tree):
-    """The parameter names an expression uses, in order, once each."""
-    return list(dict.fromkeys(n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
-                              and n.id not in FUNCTIONS))
+    """The parameter names an expression uses, in the order it writes them, once each."""
+    names = sorted((n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in FUNCTIONS),
+                   key=lambda n: n.col_offset)
+    return list(dict.fromkeys(n.id for n in names))
 
 
-def _estimate(path, values):
-    """(bytes, names used) from the expression of notebook ``path`` at
-    ``values`` ({name: value}), or (None, []) when it declares none."""
-    text = expression(path)
+def _estimate(path, values, key=KEY):
+    """(bytes or seconds, names used) from the expression of notebook
+    ``path`` under report.``key`` at ``values`` ({name: value}), or
+    (None, []) when it declares none."""
+    text = expression(path, key)
     if text is None:
         return None, []
     name = Path(path).name
+    unit = "bytes" if key == KEY else "seconds"
 
     def bad(why):
-        return ParamError(f"{name}: cannot evaluate metadata report.{KEY} `{text}`: {why}")
+        return ParamError(f"{name}: cannot evaluate metadata report.{key} `{text}`: {why}")
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as e:
@@ -96,7 +112,7 @@ def _estimate(path, values):
     except (ArithmeticError, ValueError) as e:      # 1 / 0
         raise bad(str(e) or type(e).__name__) from None
     if math.isnan(result) or result < 0:
-        raise bad(f"it gives {result}, not a number of bytes")
+        raise bad(f"it gives {result}, not a number of {unit}")
     return result, _names(tree)
 
 
@@ -106,6 +122,26 @@ def estimate(path, values):
     ParamError (naming the notebook) for an expression that cannot be
     evaluated."""
     return _estimate(path, values)[0]
+
+
+def run_time(path, values):
+    """The estimated run time in seconds of notebook ``path`` run with
+    ``values`` ({name: value}), or None when it declares no estimate
+    (metadata report.run_seconds).  ParamError as for ``estimate``."""
+    return _estimate(path, values, TIME_KEY)[0]
+
+
+def duration_text(seconds):
+    """A run time in words: 'about 40 s', 'about 40 min', 'about 3 h',
+    'about 12 days', 'about 300 years', or 'longer than any machine can run'."""
+    if math.isinf(seconds):
+        return "longer than any machine can run"
+    for unit, size, up_to in (("s", 1, 90), ("min", 60, 90 * 60), ("h", 3600, 48 * 3600),
+                              ("days", 86400, 730 * 86400), ("years", 365.25 * 86400, math.inf)):
+        if seconds < up_to:
+            amount = seconds / size
+            return f"about {amount:.0f} {unit}" if amount < 1e6 else f"about {amount:.1g} {unit}"
+    return "longer than any machine can run"    # unreachable: the last bound is inf
 
 
 def available():
@@ -142,6 +178,27 @@ def check_memory(jobs, override=False):
                             f"but {free / 1e9:.1f} GB of memory is available; " +
                             ("running it anyway (--ignore-memory)" if override else
                              "use smaller sizes, or pass --ignore-memory to run anyway"))
+    if problems and not override:
+        raise ParamError("\n".join(problems))
+    return problems
+
+
+def check_run_time(jobs, override=False):
+    """Check that each notebook of ``jobs`` ([(notebook Path, {name: value})])
+    is estimated to run within TIME_LIMIT_S (an hour).  Raises ParamError
+    naming every one whose estimate exceeds it, with the estimate in words
+    and the values that drive it; with ``override`` (--ignore-time) returns
+    those messages instead (saying that it runs anyway), for the caller to
+    print as warnings.  Returns [] when all fit."""
+    problems = []
+    for path, values in jobs:
+        need, names = _estimate(path, values, TIME_KEY)
+        if need is not None and need > TIME_LIMIT_S:
+            sizes = ", ".join(f"{n}={python_literal(values[n])}" for n in names)
+            problems.append(f"{Path(path).name} would run for {duration_text(need)} at {sizes} (its estimate), "
+                            f"more than the limit of {TIME_LIMIT_TEXT}; " +
+                            ("running it anyway (--ignore-time)" if override else
+                             "use smaller values, or pass --ignore-time to run anyway"))
     if problems and not override:
         raise ParamError("\n".join(problems))
     return problems

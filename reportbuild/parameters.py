@@ -37,12 +37,52 @@ import ast
 import json
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 
 class ParamError(ValueError):
     """A parameter problem the student can fix from the message alone."""
+
+
+MAX_DIGITS = 4300       # the longest integer read (Python's own limit for int(str))
+LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+ODD_CATEGORIES = {"Cc": "the control character {}", "Cs": "a byte that is not UTF-8 ({})",
+                  "Co": "the private-use character {}", "Cn": "the unassigned code point {}",
+                  "Zl": "the line separator {}", "Zp": "the paragraph separator {}"}
+
+
+def shown(value, limit=60):
+    """``value`` for a one-line message: a str as typed when it is plain
+    (printable, not empty, no space at either end), anything else as its
+    repr (so a line break shows as \\n); cut to ``limit`` characters,
+    saying how long it was."""
+    if isinstance(value, str) and value and value.isprintable() and value == value.strip():
+        text = value
+    else:
+        try:
+            text = repr(value)
+        except ValueError:          # an int past Python's int-string limit
+            text = f"<an integer of {value.bit_length()} bits>"
+    if len(text) > limit:
+        text = f"{text[:limit - 3]}... ({len(text)} characters)"
+    return text
+
+
+def odd_character(text):
+    """Why ``text`` is not one line of printable text: 'it holds a line
+    break (U+000A)', 'it holds the control character U+0007', ...; ''
+    when it is.  Spaces, letters of every script and joiners (such as
+    U+200D) are fine."""
+    for ch in text:
+        code = f"U+{ord(ch):04X}"
+        if ch in LINE_BREAKS:
+            return f"it holds a line break ({code})"
+        what = ODD_CATEGORIES.get(unicodedata.category(ch))
+        if what:
+            return "it holds " + what.format(code)
+    return ""
 
 
 BOUND = r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|[A-Za-z_]\w*"   # a number or a parameter's name
@@ -224,7 +264,9 @@ def read_notebook(path):
     path = Path(path)
     try:
         nb = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+    except RecursionError:
+        raise ParamError(f"cannot read notebook {path}: its JSON nests too deeply") from None
+    except (OSError, ValueError) as e:      # UnicodeDecodeError, JSONDecodeError, too long an integer
         raise ParamError(f"cannot read notebook {path}: {e}") from None
     if not (isinstance(nb, dict) and nb.get("nbformat") == 4 and isinstance(nb.get("metadata"), dict)
             and isinstance(nb.get("cells"), list)
@@ -232,6 +274,11 @@ def read_notebook(path):
         raise ParamError(f"{path} is not a Jupyter notebook "
                          "(expected a JSON object with 'cells', 'metadata', 'nbformat' 4)")
     return nb
+
+
+def _list(value):
+    """``value`` where it is a list, else [] (a notebook's tags, as written)."""
+    return value if isinstance(value, list) else []
 
 
 def read_params(path):
@@ -242,10 +289,13 @@ def read_params(path):
     path = Path(path)
     nb = read_notebook(path)
     cell = next((c for c in nb["cells"] if c.get("cell_type") == "code"
-                 and "parameters" in c.get("metadata", {}).get("tags", [])), None)
+                 and "parameters" in _list(c.get("metadata", {}).get("tags", []))), None)
     if cell is None:
         return []
-    source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+    source = cell.get("source", "")
+    source = "".join(source) if isinstance(source, list) and all(isinstance(s, str) for s in source) else source
+    if not isinstance(source, str):
+        raise ParamError(f"{path} is not a Jupyter notebook: its parameters cell's source is not text")
     names = _declared_names(source, path.name)
     logging.getLogger("papermill").setLevel(logging.ERROR)   # we report unreadable lines ourselves
     from papermill import inspect_notebook
@@ -265,14 +315,32 @@ def read_params(path):
 
 
 def load_quick(directory):
-    """The overrides in ``directory/quick.json`` ({} when there is none)."""
+    """The overrides in ``directory/quick.json`` ({} when there is none);
+    ParamError when it cannot be read or is not a JSON object (its values
+    are checked against the declarations by ``values.resolve``)."""
     path = Path(directory) / "quick.json"
+    expected = 'expected a JSON object of parameter values, such as {"timing_d": 600}'
     if not path.exists():
         return {}
+    if not path.is_file():
+        raise ParamError(f"{path} is not a file: {expected}")
     try:
-        quick = json.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
+    except OSError as e:
+        raise ParamError(f"cannot read {path}: {e.strerror or e}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ParamError(f"{path} is not UTF-8 text (byte 0x{data[e.start]:02x} at position {e.start}): "
+                         f"{expected}") from None
+    try:
+        quick = json.loads(text)
     except json.JSONDecodeError as e:
         raise ParamError(f"{path} is not valid JSON: {e}") from None
+    except RecursionError:
+        raise ParamError(f"{path}: its JSON nests too deeply: {expected}") from None
+    except ValueError:              # the only other one: an integer past the int-string limit
+        raise ParamError(f"{path} holds an integer of more than {MAX_DIGITS} digits: {expected}") from None
     if not isinstance(quick, dict):
-        raise ParamError(f"{path} must hold a JSON object {{\"name\": value, ...}}")
+        raise ParamError(f"{path} must hold a JSON object {{\"name\": value, ...}}, not {shown(quick)}")
     return quick

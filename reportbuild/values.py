@@ -11,7 +11,10 @@ import re
 from pathlib import Path
 
 from . import keys
-from .parameters import ParamError
+from .parameters import MAX_DIGITS, ParamError, odd_character, shown
+
+INT = re.compile(r"[+-]?[0-9]+(?:_[0-9]+)*")        # as Python writes an int: 1000, -5, 1_000
+LITERAL_ERRORS = (ValueError, SyntaxError, TypeError, MemoryError, RecursionError)   # ast.literal_eval's
 
 
 def python_literal(value):
@@ -32,33 +35,60 @@ def as_written(p, value):
     return p.written if value == p.default and p.written else python_literal(value)
 
 
+def written(value, limit=80):
+    """``value`` as a Python literal for a message, cut to ``limit`` characters (``shown``)."""
+    return shown(repr(value) if isinstance(value, str) else value, limit)
+
+
+def _example(p, kind):
+    """The declaration as the notebook writes it, for a message: ``d0: int = 300``."""
+    return f"`{p.name}: {p.annotation or kind} = {shown(p.written or p.default)}`"
+
+
 def parse_value(p, text):
-    """Turn the command-line string ``text`` into a value for ``p``."""
+    """Turn the command-line string ``text`` into a value for ``p``, or
+    raise ParamError naming ``-p NAME``, the text (``shown``: one line) and
+    what was expected.  ``check_value`` checks the value afterwards."""
     t = text.strip()
+    given = f"-p {p.name} {shown(text)}"
     if p.nullable and t.lower() in ("none", "null"):
         return None
     if p.kind == "bool":
         table = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
         if t.lower() not in table:
-            raise ParamError(f"-p {p.name} {text}: expected a bool (true/false)")
+            raise ParamError(f"{given}: expected a bool (true/false)")
         return table[t.lower()]
     if p.kind == "int":
-        if not re.fullmatch(r"[+-]?\d[\d_]*", t):
-            raise ParamError(f"-p {p.name} {text}: expected an integer, as in `{p.name}: {p.annotation or 'int'} = {p.default!r}`")
+        if not INT.fullmatch(t):
+            raise ParamError(f"{given}: expected an integer, as in {_example(p, 'int')}")
+        digits = len(t.lstrip("+-").replace("_", ""))
+        if digits > MAX_DIGITS:
+            raise ParamError(f"{given}: expected an integer of at most {MAX_DIGITS} digits, not {digits}")
         return int(t)
     if p.kind == "float":
         try:
-            return float(t)
+            return float(t)     # 1e999 and nan are read, and refused by check_value
         except ValueError:
-            raise ParamError(f"-p {p.name} {text}: expected a number (float)") from None
+            raise ParamError(f"{given}: expected a number (float), as in {_example(p, 'float')}") from None
     if p.kind == "str":
         return text
     try:
         return ast.literal_eval(t)
-    except (ValueError, SyntaxError):
+    except LITERAL_ERRORS:
         if p.kind == "any":
             return text
-        raise ParamError(f"-p {p.name} {text}: expected a Python {p.kind} literal") from None
+        longest = max((len(run.replace("_", "")) for run in re.findall(r"[0-9][0-9_]*", t)), default=0)
+        why = f" (with numbers of at most {MAX_DIGITS} digits)" if longest > MAX_DIGITS else ""
+        raise ParamError(f"{given}: expected a Python {p.kind} literal{why}, as in {_example(p, p.kind)}") from None
+
+
+def _fits_float(number):
+    """Whether int ``number`` converts to a float (no OverflowError)."""
+    try:
+        float(number)
+    except OverflowError:
+        return False
+    return True
 
 
 def _within(p, v, lo, hi):
@@ -78,11 +108,15 @@ def _check_folder(p, value, bad):
     relative to it, or absolute but inside it."""
     root = keys.ROOT.resolve()
     if not value.strip():
-        raise bad("is no folder: expected a folder relative to the project folder, such as build/results")
-    where = (root / Path(value).expanduser()).resolve()
+        raise bad("is no folder: expected a folder relative to the project folder, such as scratch/results")
+    try:
+        where = (root / Path(value).expanduser()).resolve()
+    except (OSError, RuntimeError, ValueError) as e:    # ~nobody, a symlink loop, a NUL
+        raise bad(f"cannot be used as a folder ({e}): expected a folder relative to the project "
+                  "folder, such as scratch/results") from None
     if where != root and root not in where.parents:
         raise bad(f"is outside the project folder {root}: expected a folder inside it, written "
-                  "relative to it (such as build/results)")
+                  "relative to it (such as scratch/results)")
 
 
 def _check_items(p, value, bad):
@@ -95,10 +129,12 @@ def _check_items(p, value, bad):
     for item in value if numeric else ():
         if isinstance(item, bool) or not isinstance(item, int if p.item_kind == "int" else (int, float)):
             raise bad(f"holds {item!r}: expected {'integers' if p.item_kind == 'int' else 'numbers'} only")
-        if not math.isfinite(item):
+        if isinstance(item, float) and not math.isfinite(item):
             raise bad(f"holds {item!r}: expected finite numbers")
+        if p.item_kind == "float" and isinstance(item, int) and not _fits_float(item):
+            raise bad(f"holds {shown(item)}, too large for a float: expected finite numbers")
         if not _within(p, item, lo, hi):
-            raise bad(f"holds {item!r}, out of range: each item must be {p.bound_text()}")
+            raise bad(f"holds {shown(item)}, out of range: each item must be {p.bound_text()}")
 
 
 def check_value(p, value, source):
@@ -106,7 +142,7 @@ def check_value(p, value, source):
     Checks the type, the numeric range (an end naming another parameter is
     checked by ``resolve``), the choices, a list's items and a folder."""
     def bad(why):
-        return ParamError(f"{source}: {p.name} = {value!r} {why}")
+        return ParamError(f"{source}: {p.name} = {written(value)} {why}")
     if value is None:
         if p.nullable or p.kind == "any":
             return None
@@ -119,6 +155,8 @@ def check_value(p, value, source):
     if not ok:
         raise bad(f"has the wrong type: expected {p.kind}, got {type(value).__name__}")
     if p.kind == "float":
+        if isinstance(value, int) and not _fits_float(value):
+            raise bad("is too large: expected a finite number (float)")
         value = float(value)
         if not math.isfinite(value):
             raise bad("is not a finite number")
@@ -128,6 +166,8 @@ def check_value(p, value, source):
         raise bad(f"is out of range: allowed {p.range_text()}")
     if p.is_list:
         _check_items(p, value, bad)
+    if p.kind == "str" and odd_character(value):
+        raise bad(f"cannot be used: {odd_character(value)}; expected one line of printable text")
     if p.choices and value not in p.choices:
         raise bad(f"is not one of the choices: {', '.join(p.choices)}")
     if p.is_folder:
@@ -189,7 +229,7 @@ def resolve(declared, quick=None, overrides=(), selected=None):
         if name not in by_name:
             close = difflib.get_close_matches(name, by_name, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            errors.append(f"-p {name}: no notebook declares a parameter {name!r}{hint}; "
+            errors.append(f"-p {shown(name)}: no notebook declares a parameter {shown(repr(name))}{hint}; "
                           f"known: {', '.join(sorted(by_name)) or 'none'}")
         elif not set(by_name[name]) & set(chosen):
             owners = by_name[name]
@@ -197,8 +237,8 @@ def resolve(declared, quick=None, overrides=(), selected=None):
                           f"it, and --parts leaves {'it' if len(owners) == 1 else 'them'} out")
     for name in quick or {}:
         if name not in by_name:
-            warnings.append(f"quick.json sets {name!r}, which no notebook declares (ignored)")
-    effective = {}
+            warnings.append(f"quick.json sets {shown(repr(name))}, which no notebook declares (ignored)")
+    effective, unreadable = {}, set()     # unreadable: the -p (name, text) already reported
     for nb in chosen:
         values, sources, before = {}, {}, len(errors)
         for p in declared[nb]:
@@ -206,11 +246,18 @@ def resolve(declared, quick=None, overrides=(), selected=None):
             try:
                 check_value(p, p.default, f"{nb} (its default)")
                 if quick and p.name in quick:
-                    values[p.name] = check_value(p, quick[p.name], f"quick.json ({nb})")
+                    values[p.name] = check_value(p, quick[p.name], "quick.json")   # one line for all
                     sources[p.name] = "from quick.json"
                 for name, text in overrides:
                     if name == p.name:
-                        values[p.name] = check_value(p, parse_value(p, text), f"-p {name}")
+                        try:
+                            value = parse_value(p, text)
+                        except ParamError as e:     # once, not once per notebook declaring it
+                            if (name, text) not in unreadable:
+                                unreadable.add((name, text))
+                                errors.append(str(e))
+                            break
+                        values[p.name] = check_value(p, value, f"-p {name}")
                         sources[p.name] = f"from -p {name}"
             except ParamError as e:
                 errors.append(str(e))

@@ -5,6 +5,7 @@ the checkout's files that the build's keys read (``checkout``)."""
 import contextlib
 import datetime
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -12,15 +13,14 @@ import sys
 import time
 from pathlib import Path
 
-import reportbuild  # noqa: F401  (first: it keeps nbformat's import from compiling an unused grammar, 2 s)
-
 import nbformat
 import pytest
-
-from helpers import make_problem
-from reportbuild import keys
-from reportbuild.run.kernels import NotebookFailed, status_line
 from system import start_dom_dump, stop_dom_dumps, which
+
+import reportbuild  # noqa: F401  (first: it keeps nbformat's import from compiling an unused grammar, 2 s)
+from helpers import make_problem
+from reportbuild import keys, outfolder
+from reportbuild.run.kernels import NotebookFailed, status_line
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_REPORT = ROOT / "build" / "test-report"     # the report this test run builds (--quick)
@@ -45,6 +45,8 @@ def _start_report_build():
     notebook the last build ran under the current code is not run again)."""
     if _report_build:
         return
+    outfolder.prepare(TEST_REPORT.parent)   # build/, the default output folder, holds the test report too
+    outfolder.prepare(TEST_REPORT)          # an output folder of the tool, before the runs are seeded
     for entry in sorted((ROOT / "build" / "cache").glob("*-*")):
         if entry.is_dir() and not (TEST_REPORT / "cache" / entry.name).exists():
             shutil.copytree(entry, TEST_REPORT / "cache" / entry.name)
@@ -151,3 +153,25 @@ def checkout(tmp_path, monkeypatch):
     monkeypatch.setattr(keys, "TOOL", tmp_path / "reportbuild")
     monkeypatch.setattr(keys, "REQUIREMENTS", tmp_path / "requirements.txt")
     return tmp_path
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    """Folder with two tiny notebooks; cell 3 of 1a leaves a marker file and
+    writes a warning and to stderr (both spelled so that only they say NOISE);
+    1a ends with a cell tagged answer (2a has none)."""
+    from test_pipeline import ANSWER_1A, PARAMS_1A, make_notebook
+
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    first = make_notebook(nbs / "1a_first.ipynb", "Part 1a: First", PARAMS_1A,
+                          "open('ran-1a.txt', 'w').close()\nimport sys, warnings\nwarnings.warn('NOI' + 'SE')\n"
+                          "print('NOI' + 'SE', file=sys.stderr)\nprint('value of d0:', d0)",
+                          "import matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(4, 2))\nax.plot([0, d0])")
+    nb = nbformat.read(str(first), as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(ANSWER_1A, metadata={"tags": ["answer"]}))
+    nbformat.write(nb, str(first))
+    make_notebook(nbs / "2a_second.ipynb", "Part 2a: Second", "n_iter: int = 3  # steps",
+                  "print('n_iter is', n_iter)")
+    (nbs / "quick.json").write_text(json.dumps({"d0": 2, "n_iter": 1}))
+    return nbs

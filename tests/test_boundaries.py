@@ -144,6 +144,7 @@ def broken_helpers(tmp_path):
     heron.write_text(heron.read_text() + "\ndef broken(:\n")
     for folder in ("notebooks", "build/notebooks"):
         shutil.copytree(ROOT / "tests" / "fixtures", tmp_path / folder)
+    (tmp_path / "build" / ".report-folder").write_text("")      # an output folder a build made
     (tmp_path / "build" / "mathjax").symlink_to(Path(jupyter_server_mathjax.__file__).parent / "static")
     return tmp_path
 

@@ -1,20 +1,20 @@
 """The run stage's cache and the render stage's inputs: what reruns a
 notebook, what reuses its outputs, and what the report then shows."""
 
+import hashlib
 import os
 from pathlib import Path
 
 import jupyter_server_mathjax
 import nbformat
 import pytest
+from test_pipeline import make_notebook
 
-from reportbuild import cli, keys
+from reportbuild import cli, keys, outfolder
 from reportbuild.executed import computed_at
 from reportbuild.parts import PartsError, select_parts
 from reportbuild.run import cache
 from reportbuild.run.kernels import status_line
-
-from test_pipeline import make_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -99,7 +99,7 @@ def test_combine_puts_the_current_markdown_around_the_stored_outputs():
 
 def test_parts_accepts_ranges_and_lists_and_names_the_valid_ones():
     paths = [Path(f"{p}_x.ipynb") for p in ("1a", "1b", "1c", "1d", "1e", "1f", "2a", "2b", "2c")]
-    labels = lambda spec: [p.stem[:2] for p in select_parts(paths, spec)]   # noqa: E731
+    labels = lambda spec: [p.stem[:2] for p in select_parts(paths, spec)]
     assert labels(None) == labels("1a-2c") == [p.stem[:2] for p in paths]
     assert labels("1a-1f") == ["1a", "1b", "1c", "1d", "1e", "1f"]
     assert labels("2c, 1a,1c-1d") == ["1a", "1c", "1d", "2c"]
@@ -137,7 +137,8 @@ def test_a_stored_run_keeps_the_files_its_notebook_saved(tmp_path):
     (saved / "run.json").write_text("{}")
     (saved / "sub" / "run.csv").write_text("a,b\n")
     stored = cache.store(out, src, key, executed, saved)
-    assert stored.notebook.metadata.report_run == {"key": key, "results": ["run.json", "sub/run.csv"]}
+    sha = {"run.json": hashlib.sha256(b"{}").hexdigest(), "sub/run.csv": hashlib.sha256(b"a,b\n").hexdigest()}
+    assert stored.notebook.metadata.report_run == {"key": key, "results": ["run.json", "sub/run.csv"], "sha256": sha}
     hit = cache.lookup(out, src, key)
     assert (hit.results / "sub" / "run.csv").read_text() == "a,b\n" and not saved.exists()   # moved in
 
@@ -174,7 +175,7 @@ def project(tmp_path, monkeypatch, fast_builds):
     make_notebook(nbs / "2a_two.ipynb", "Part 2a: Two", "k: int = 3  # count",
                   "open('ran-2a.txt', 'a').close()\nprint('k plus one is', k + 1)")
     (tmp_path / "report.toml").write_text('name = "Ada"\n')
-    (tmp_path / "build").mkdir()
+    outfolder.prepare(tmp_path / "build")      # an output folder of the tool's, as a first build leaves it
     (tmp_path / "build" / "mathjax").symlink_to(Path(jupyter_server_mathjax.__file__).parent / "static")
     monkeypatch.chdir(tmp_path)
     return nbs
@@ -243,9 +244,10 @@ def test_parts_and_render_only(project, capsys):
     assert status == 0 and ran == ["2a"]
     html = Path("build/report.html").read_text()
     assert "Part 2a: Two" in html and "Part 1a: One" not in html
-    status, err, ran = build(capsys, "--render-only")    # 1a never ran
-    assert status == 1 and ran == []
-    assert "--render-only: 1a_one.ipynb never ran" in err
+    for check in ([], ["--check"]):                     # 1a never ran: refused before anything, as --check says
+        status, err, ran = build(capsys, "--render-only", *check)
+        assert status == 2 and ran == []
+        assert "--render-only: 1a_one.ipynb never ran" in err
 
     assert build(capsys)[2] == ["1a"]
     assert sorted(p.name for p in Path("build/notebooks").iterdir()) == ["1a_one.ipynb", "2a_two.ipynb"]

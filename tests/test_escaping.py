@@ -10,11 +10,11 @@ import subprocess
 from pathlib import Path
 
 from bs4 import BeautifulSoup
+from system import require
 
 from reportbuild.render import exporters
 from reportbuild.render.merge import merge
 from reportbuild.render.title import title_info
-from system import require
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TINY = [FIXTURES / "2a_small.ipynb"]        # one part, no figure, no answer cell
@@ -76,17 +76,18 @@ def latex_source(nb, tmp_path, monkeypatch):
     """The LaTeX that ``write_pdf`` hands to XeLaTeX for ``nb`` (its real
     exporter, template and filters), without running XeLaTeX: each run
     only records the .tex file and leaves a stand-in PDF and log."""
-    from nbconvert.exporters.pdf import PDFExporter
+    sources, real_run = [], exporters.run
 
-    sources = []
+    def record(command, limit, deadline, input=None, **kw):
+        if not command[0].endswith("xelatex"):          # pandoc runs for real
+            return real_run(command, limit, deadline, input=input, **kw)
+        filename = next(Path(c) for c in command if c.endswith(".tex"))
+        sources.append(filename.read_text(encoding="utf-8"))
+        filename.with_suffix(".pdf").write_bytes(b"%PDF-1.5 stand-in")
+        filename.with_suffix(".log").write_text("")
+        return 0, b""
 
-    def record(self, command_list, filename, count, log_function, raise_on_failure=None):
-        sources.append(Path(filename).read_text(encoding="utf-8"))
-        Path(filename).with_suffix(".pdf").write_bytes(b"%PDF-1.5 stand-in")
-        Path(filename).with_suffix(".log").write_text("")
-        return True
-
-    monkeypatch.setattr(PDFExporter, "run_command", record)
+    monkeypatch.setattr(exporters, "run", record)
     exporters.write_pdf(nb, tmp_path / "report.pdf", FIXTURES, tmp_path / "latex.log")
     assert sources, "write_pdf ran no LaTeX"
     return sources[0]

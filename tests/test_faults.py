@@ -26,11 +26,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from system import require
+from test_pipeline import make_notebook
 
 from reportbuild import outfolder
 from reportbuild.exit_status import FAILED, INTERRUPTED, OK
-from system import require
-from test_pipeline import make_notebook
 
 NAME = "Ada & Bob_1 50%"            # LaTeX's special characters: the title page must escape them
 UNCHANGED = "The previous report in build/ is unchanged."
@@ -114,10 +114,10 @@ def report_set(project):
 
 
 def leftovers(project):
-    """Working files of a build left in build/ or build/cache (the lock aside)."""
+    """Working files of a build left in build/ or build/cache (the lock and the mark aside)."""
     out = project / "build"
     return sorted(str(p.relative_to(out)) for folder in (out, out / "cache") for p in folder.glob(".*")
-                  if p.name != outfolder.LOCK)
+                  if p.name not in (outfolder.LOCK, outfolder.MARK))
 
 
 def edit(path, change):

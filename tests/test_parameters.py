@@ -168,7 +168,7 @@ def test_folders_stay_inside_the_project(tmp_path, monkeypatch):
     accepts(p["results_dir"], "build/results", "build/../out", "x", str(project / "build" / "r"))
     for bad in ("/etc", "../x", "build/../../x", str(tmp_path / "other"), "~/results"):
         rejects(p["results_dir"], bad, f"is outside the project folder {project.resolve()}",
-                "relative to it (such as build/results)")
+                "relative to it (such as scratch/results)")
     rejects(p["results_dir"], "", "is no folder")
     accepts(p["results"], "/etc")
 
@@ -207,7 +207,7 @@ def test_the_real_notebooks_declare_what_every_value_means():
     vague = [f"{nb}: {p.name}" for nb, ps in decls.items() for p in ps if p.kind != "bool" and not p.range_text()]
     assert vague == []
     p = {q.name: q for q in decls["1f_timing.ipynb"]}
-    assert p["results_dir"].default == "build/results" and p["results_dir"].is_folder
+    assert p["results_dir"].default == "scratch/results" and p["results_dir"].is_folder
     assert p["device"].choices == ("cpu", "cuda")
 
 

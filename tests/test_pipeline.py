@@ -10,15 +10,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import tracked_changes
+from system import require
 
-from reportbuild import cli
+from reportbuild import cli, outfolder
 from reportbuild.exit_status import FAILED, NO_PDF, OK, USAGE
 from reportbuild.parameters import ParamError, load_quick, read_params
 from reportbuild.render.pages import gradescope_line
 from reportbuild.run import kernels
 from reportbuild.values import resolve
-from conftest import tracked_changes
-from system import require
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAMS_1A = ("d0: int = 5  # input size\n"
@@ -39,26 +39,6 @@ def make_notebook(path, title, params, *cells):
 
 
 ANSWER_1A = "from IPython.display import Markdown, display\ndisplay(Markdown(f\"d0 is {d0}\"))"
-
-
-@pytest.fixture
-def tiny(tmp_path):
-    """Folder with two tiny notebooks; cell 3 of 1a leaves a marker file and
-    writes a warning and to stderr (both spelled so that only they say NOISE);
-    1a ends with a cell tagged answer (2a has none)."""
-    nbs = tmp_path / "notebooks"
-    nbs.mkdir()
-    first = make_notebook(nbs / "1a_first.ipynb", "Part 1a: First", PARAMS_1A,
-                          "open('ran-1a.txt', 'w').close()\nimport sys, warnings\nwarnings.warn('NOI' + 'SE')\n"
-                          "print('NOI' + 'SE', file=sys.stderr)\nprint('value of d0:', d0)",
-                          "import matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(4, 2))\nax.plot([0, d0])")
-    nb = nbformat.read(str(first), as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell(ANSWER_1A, metadata={"tags": ["answer"]}))
-    nbformat.write(nb, str(first))
-    make_notebook(nbs / "2a_second.ipynb", "Part 2a: Second", "n_iter: int = 3  # steps",
-                  "print('n_iter is', n_iter)")
-    (nbs / "quick.json").write_text(json.dumps({"d0": 2, "n_iter": 1}))
-    return nbs
 
 
 @pytest.mark.parametrize("name, value, message", [
@@ -160,6 +140,7 @@ def test_failing_notebook_names_the_cell_and_keeps_the_previous_report(tiny, tmp
     nbformat.write(after, str(tiny / "1c_after.ipynb"))
     out = tmp_path / "build"
     (out / "notebooks").mkdir(parents=True)
+    (out / outfolder.MARK).write_text("")          # a previous report of the tool's
     (out / "notebooks" / "previous.ipynb").write_text("{}")
     old = {name: os.urandom(64) for name in ("report.pdf", "report.html")}
     for name, data in old.items():

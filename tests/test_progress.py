@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from reportbuild.run import kernels
+from reportbuild.run import worker
 from reportbuild.run.progress import Progress, every_from_environment, status_line
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -166,9 +166,9 @@ def test_the_kernel_reports_each_code_cell_as_it_starts_numbered_as_in_the_copy(
     src = tmp_path / "1a_x.ipynb"
     nbformat.write(nb, str(src))
     events = Events()
-    monkeypatch.setattr(kernels, "_events", events)
+    monkeypatch.setattr(worker, "_events", events)
     monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")      # as in a worker (_papermill sets it)
-    assert kernels._papermill(src, tmp_path / "out.ipynb", {"k": 2}, tmp_path / "failed.ipynb") is None
+    assert worker._papermill(src, tmp_path / "out.ipynb", {"k": 2}, tmp_path / "failed.ipynb") is None
     assert events == [("1a_x", k, 4) for k in (1, 2, 3, 4)]
     done = nbformat.read(str(tmp_path / "out.ipynb"), as_version=4)
     assert [c.execution_count for c in done.cells if c.cell_type == "code" and c.source] == [1, 2, 3, 4]

@@ -273,7 +273,7 @@ def render(out, no_pdf):
     return status, stdout.getvalue(), stderr.getvalue()
 
 
-REPORT_FILES = ("report.html", "report.ipynb", render_stage.RENDER_KEY)
+REPORT_FILES = ("report.html", "report.ipynb", outfolder.MANIFEST)
 
 
 @pytest.fixture(scope="module")

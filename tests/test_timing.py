@@ -19,16 +19,22 @@ import numpy as np
 import pytest
 import torch
 
+from helpers import methods
 from helpers.bench import main as bench_main
-import helpers.methods as methods
-from helpers.complexity import evaluation_steps, extra_memory, forward_steps, reverse_steps, totals
+from helpers.complexity import (
+    evaluation_steps,
+    extra_memory,
+    forward_steps,
+    reverse_steps,
+    totals,
+)
 from helpers.forward_mode import f_and_grad_forward
 from helpers.machine import background_load, blas_threads, cpu_seconds, machine_info
+from helpers.methods import METHODS
 from helpers.model import make_problem, stages
 from helpers.reverse_mode import f_and_grad_reverse, f_and_grad_reverse_fused
 from helpers.scaling import measured_memory, sweep, sweep_plan, sweep_slopes
 from helpers.timing import loglog_slope, save_results, time_calls, traced_peak_bytes
-from helpers.methods import METHODS
 from helpers.timing_plots import plot_timings
 from helpers.timing_study import mode_comparison, summary_rows, targets, timing_study
 
@@ -350,7 +356,9 @@ def test_traced_peak_bytes():
         tracemalloc.stop()
 
 
-def test_save_results_writes_and_appends(tmp_path):
+def test_save_results_writes_and_appends(tmp_path, monkeypatch):
+    from helpers import timing
+    monkeypatch.setattr(timing, "PROJECT", tmp_path)            # a project of its own
     result = {"params": {"d": 3}, "rows": [
         {"method": "a", "median_s": 0.5, "samples": [0.4, 0.5], "meta": {"x": 1}, "n": None},
         {"method": "b", "median_s": 1.5, "samples": [1.5], "meta": {}, "n": 2}]}
@@ -391,7 +399,7 @@ def test_save_results_writes_and_appends(tmp_path):
 
 
 def test_save_results_relative_directory_is_in_the_project_wherever_it_runs(tmp_path, monkeypatch):
-    import helpers.timing as timing
+    from helpers import timing
     assert (timing.PROJECT / "helpers" / "timing.py").is_file()    # the checkout, not the working dir
     project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -401,8 +409,33 @@ def test_save_results_relative_directory_is_in_the_project_wherever_it_runs(tmp_
     paths = save_results(result, "build/results", "run")
     assert [p.parent for p in paths] == [(project / "build" / "results").resolve()] * 3
     assert all(p.exists() for p in paths) and list(elsewhere.iterdir()) == []
-    absolute = save_results(result, tmp_path / "abs", "run")      # an absolute folder stays as it is
-    assert absolute[0].parent == (tmp_path / "abs").resolve()
+    absolute = save_results(result, project / "abs", "run")       # an absolute folder stays as it is
+    assert absolute[0].parent == (project / "abs").resolve()
+
+
+@pytest.mark.parametrize("folder, why", [
+    ("../elsewhere", "outside the project folder"), ("/tmp/x", "outside the project folder"),
+    ("build/results", "inside the report's output folder"), ("build", "inside the report's output folder"),
+    ("old/results", "inside the report's output folder")])
+def test_save_results_refuses_what_the_build_refuses(tmp_path, monkeypatch, folder, why):
+    """A hand run saves neither outside the project nor into a report's
+    output folder (marked by the tool, or by an older tool's report.key)."""
+    from helpers import timing
+    project = tmp_path / "project"
+    (project / "build").mkdir(parents=True)
+    (project / "build" / ".report-folder").write_text("")
+    (project / "old").mkdir()
+    (project / "old" / "report.key").write_text("0" * 64)
+    monkeypatch.setattr(timing, "PROJECT", project)
+    with pytest.raises(ValueError, match=why):
+        save_results({"rows": [{"a": 1}]}, folder, "run")
+    assert not (project / "build" / "results").exists() and not (tmp_path / "elsewhere").exists()
+    # where a build points it: its working folder in an output folder, inside the project or not
+    for out in (project / "build", tmp_path / "out"):
+        (out / ".report-folder").parent.mkdir(parents=True, exist_ok=True)
+        (out / ".report-folder").write_text("")
+        saved = save_results({"rows": [{"a": 1}]}, out / ".run-abc" / "1f.results", "run")
+        assert saved[0].parent == (out / ".run-abc" / "1f.results").resolve()
 
 
 # ------------------------------------------------------------------ machine
@@ -438,9 +471,8 @@ def test_blas_threads_sets_and_restores():
         with blas_threads(1) as n:
             assert n == 1 and threads() == 1
         assert threads() == two                  # restored on exit
-        with pytest.raises(RuntimeError):
-            with blas_threads(1):
-                raise RuntimeError("boom")
+        with pytest.raises(RuntimeError), blas_threads(1):
+            raise RuntimeError("boom")
         assert threads() == two                  # restored on error
     assert threads() == outer
 
@@ -646,7 +678,7 @@ def test_targets_zero_peak_memory_is_a_pass():
 # ------------------------------------------------------------------ bench
 
 def test_bench_prints_targets(monkeypatch, capsys):
-    import helpers.bench as bench
+    from helpers import bench
 
     monkeypatch.setattr(bench, "timing_study", lambda *a, **k: _fake_study(8 * 40 * 40, d=40))
     bench_main(["--d", "40", "--repeats", "1"])
@@ -658,7 +690,9 @@ def test_bench_prints_targets(monkeypatch, capsys):
     assert "torch.func.jacfwd" in out and "wall time 1.0 s" in out and "saved" not in out
 
 
-def test_bench_saves_results(tmp_path, capsys):
+def test_bench_saves_results(tmp_path, capsys, monkeypatch):
+    from helpers import timing
+    monkeypatch.setattr(timing, "PROJECT", tmp_path)            # saves go inside the project
     bench_main(["--d", "24", "--repeats", "1", "--chunk-size", "0", "--results", str(tmp_path)])
     assert "saved" in capsys.readouterr().out
     stem = tmp_path / "bench_cpu_d24"

@@ -3,10 +3,12 @@
 Reads only the executed notebooks the run stage put in the staging folder
 (through ``merge``), the title settings (through ``title``) and the
 templates; writes report.ipynb, report.html, report.pdf, the PDF's page
-map pages.json and the render key report.key into the same staging folder,
-which ``outfolder.publish`` then makes the report.  When the render key
-(``keys.render_key``) is that of the published report and all its files
-are there, it renders nothing.
+map pages.json and the manifest (the render key and every file's
+checksum, ``outfolder.write_manifest``) into the same staging folder, which
+``outfolder.publish`` then makes the report.  When the render key
+(``keys.render_key``) is that of the published report and every file
+matches its manifest (``outfolder.verify``), it renders nothing; a damaged
+or missing file is named, and the report rendered and published anew.
 """
 
 import sys
@@ -14,14 +16,34 @@ from pathlib import Path
 
 import nbformat
 
+from .. import outfolder
+from ..executed import ran_with
 from ..exit_status import FAILED, NO_PDF, OK
 from ..keys import render_key
+from ..parameters import load_quick
+from ..parts import find_notebooks, part_label, parts_text
 from . import exporters, pages
 from .merge import merge
 from .title import NO_NAME, title_info
 
-RENDER_KEY = "report.key"       # the render key of the report it sits beside
 UP_TO_DATE = "up to date"       # render_report's status when the published report is current
+QUICK_STAMP = "quick build: small sizes, not for submission"
+
+
+def scope_and_stamp(executed, notebooks):
+    """(scope, stamp) for the title block: 'Parts 1a\u20131f' when the report
+    holds only some of the parts in ``notebooks`` ('' when all), and
+    QUICK_STAMP when a part ran with a value of quick.json's sizes other
+    than its default ('' otherwise), so that neither passes for the full
+    report."""
+    every = [part_label(p.stem) for p in find_notebooks(notebooks)]
+    here = [part_label(Path(p).stem) for p in executed]
+    scope = "" if set(every) <= set(here) else f"Part{'s' if len(here) > 1 else ''} {parts_text(here, every)}"
+    quick, small = set(load_quick(notebooks)), False
+    for path in executed:
+        params, values = ran_with(path, nbformat.read(str(path), as_version=4))
+        small = small or any(p.name in quick and values[p.name] != p.default for p in params)
+    return scope, QUICK_STAMP if small else ""
 
 
 def render_report(args, out, staging, executed, config):
@@ -33,12 +55,15 @@ def render_report(args, out, staging, executed, config):
     """
     out, staging = Path(out), Path(staging)
     info = title_info(config, args.name, folder=Path(args.notebooks))
+    info["scope"], info["stamp"] = scope_and_stamp(executed, args.notebooks)
     key = render_key(executed, info, args.no_pdf)
-    published = [RENDER_KEY, "report.html", "report.ipynb", *[p.name for p in staging.iterdir()]]
-    published += [] if args.no_pdf else ["report.pdf", pages.PAGES_FILE]
-    if (out / RENDER_KEY).exists() and (out / RENDER_KEY).read_text() == key \
-            and all((out / name).exists() for name in published):
+    current, damaged = outfolder.verify(out, key, staging)
+    if current:
         return UP_TO_DATE, (None if args.no_pdf else pages.read_pages(out))
+    if damaged:
+        shown = ", ".join(f"{out}/{n}" for n in damaged[:4]) + (f" and {len(damaged) - 4} more" if len(damaged) > 4 else "")
+        print(f"warning: the published report is damaged ({shown}: missing or changed since it was "
+              "built); it is rendered again from the stored runs and published whole", file=sys.stderr)
     missing = [] if args.no_pdf else exporters.missing_tex()
     if missing:
         print(f"warning: {' and '.join(missing)} not found: the PDF will be skipped, the HTML written", file=sys.stderr)
@@ -69,5 +94,5 @@ def render_report(args, out, staging, executed, config):
         (out / "latex.log").unlink(missing_ok=True)     # a log of an earlier failure
         page_map = pages.page_map(labels, [row["part"] for row in info["parts"]])
         pages.write_pages(staging, page_map)
-    (staging / RENDER_KEY).write_text(key)
+    outfolder.write_manifest(staging, key)
     return status, page_map

@@ -3,11 +3,12 @@
 Python version) has no stored run.
 
 A stored run is a folder ``OUT/cache/NAME-KEY/`` holding everything the run
-produced: the executed notebook (``notebook.ipynb``) and the files it saved
-(``results/``).  It enters the cache, in one rename, only after the
-notebook ran to the end; a failed or interrupted run stores nothing.  An
-entry that cannot be read counts as no entry (``lookup`` says why and
-removes it), so the notebook simply runs again.
+produced: the executed notebook (``notebook.ipynb``, which records the
+checksum of each saved file) and the files it saved (``results/``).  It
+enters the cache, in one rename, only after the notebook ran to the end; a
+failed or interrupted run stores nothing.  An entry that cannot be read, or
+whose saved files are missing or changed, counts as no entry (``lookup``
+says why and removes it), so the notebook simply runs again.
 
 Markdown is not in the key: a prose edit reuses the stored outputs, and
 ``combine`` puts the current Markdown around them.
@@ -23,7 +24,14 @@ import nbformat
 from nbformat.reader import NotJSONError
 
 from ..atomic import remove, replace_folder
-from ..executed import RUN_RECORD, record_run_key, recorded_run_key
+from ..executed import (
+    RUN_RECORD,
+    record_run_key,
+    recorded_checksums,
+    recorded_results,
+    recorded_run_key,
+)
+from ..keys import file_sha256
 
 KEEP = 3                # stored runs kept per notebook (the least recently used go first)
 NOTEBOOK = "notebook.ipynb"
@@ -55,6 +63,12 @@ def lookup(out, src, key, warn=print):
         nb = nbformat.read(str(path / NOTEBOOK), as_version=4)
         if recorded_run_key(nb) != key:
             raise ValueError(f"it records the run key {recorded_run_key(nb)}")
+        _check_saved_files(path, nb)
+    except _Damaged as e:
+        warn(f"warning: the stored run {path.relative_to(Path(out))}/ is unusable ({e}); "
+             f"it was removed and {Path(src).stem} runs again")
+        remove(path)
+        return None
     except Exception as e:          # unreadable, truncated, not a notebook: all the same here
         why = " ".join(str(e).split())
         why = ("its notebook is not valid JSON" if isinstance(e, NotJSONError) else
@@ -67,13 +81,29 @@ def lookup(out, src, key, warn=print):
     return Entry(path, nb)
 
 
+class _Damaged(ValueError):
+    """A stored run's saved file is missing or changed; the message names it."""
+
+
+def _check_saved_files(path, nb):
+    """_Damaged unless every file the stored run at ``path`` (its notebook
+    ``nb``) saved is there, with the checksum recorded when it was stored."""
+    sums = recorded_checksums(nb)
+    for name in recorded_results(nb):
+        saved = path / RESULTS / name
+        if not saved.is_file():
+            raise _Damaged(f"its saved file {RESULTS}/{name} is missing")
+        if name in sums and file_sha256(saved) != sums[name]:
+            raise _Damaged(f"its saved file {RESULTS}/{name} changed since the run")
+
+
 def store(out, src, key, executed, results=None):
     """Store the run of ``src`` under ``key``: the executed notebook (file
     ``executed``) and the folder ``results`` (moved in, when given and
     present).  Keeps the KEEP most recently used runs of that notebook.
     Returns the Entry."""
     nb = nbformat.read(str(executed), as_version=4)
-    record_run_key(nb, key, sorted(_files(results)) if results else [])
+    record_run_key(nb, key, {name: file_sha256(Path(results) / name) for name in _files(results)} if results else {})
     dest = entry(out, src, key)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))   # a leftover if killed
