@@ -157,6 +157,29 @@ def available():
     return None
 
 
+def _refuse_over(jobs, key, limit, too_much, why, flag, advice, override):
+    """The notebooks of ``jobs`` ([(notebook Path, {name: value})]) whose
+    estimate under report.``key`` exceeds ``limit``: ParamError naming each,
+    how much (``too_much(estimate)``), the values that drive it, ``why``
+    that is too much and ``advice``; with ``override`` (``flag`` was
+    given), those messages, saying that it runs anyway, for the caller to
+    print as warnings."""
+    problems = []
+    for path, values in jobs:
+        need, names = _estimate(path, values, key)
+        if need is not None and need > limit:
+            sizes = ", ".join(f"{n}={python_literal(values[n])}" for n in names)
+            problems.append(f"{Path(path).name} {too_much(need)} at {sizes} (its estimate), {why}; " +
+                            (f"running it anyway ({flag})" if override else f"{advice}, or pass {flag} to run anyway"))
+    if problems and not override:
+        raise ParamError("\n".join(problems))
+    return problems
+
+
+def _needs(need):
+    return "needs " + ("more memory than any machine has" if math.isinf(need) else f"about {need / 1e9:.1f} GB")
+
+
 def check_memory(jobs, override=False):
     """Check that each notebook of ``jobs`` ([(notebook Path, {name: value})])
     fits in the memory available now.  Raises ParamError naming every one
@@ -168,19 +191,8 @@ def check_memory(jobs, override=False):
     free = available()
     if free is None:
         return []
-    problems = []
-    for path, values in jobs:
-        need, names = _estimate(path, values)
-        if need is not None and need > free:
-            sizes = ", ".join(f"{n}={python_literal(values[n])}" for n in names)
-            amount = "more memory than any machine has" if math.isinf(need) else f"about {need / 1e9:.1f} GB"
-            problems.append(f"{Path(path).name} needs {amount} at {sizes} (its estimate), "
-                            f"but {free / 1e9:.1f} GB of memory is available; " +
-                            ("running it anyway (--ignore-memory)" if override else
-                             "use smaller sizes, or pass --ignore-memory to run anyway"))
-    if problems and not override:
-        raise ParamError("\n".join(problems))
-    return problems
+    return _refuse_over(jobs, KEY, free, _needs, f"but {free / 1e9:.1f} GB of memory is available",
+                        "--ignore-memory", "use smaller sizes", override)
 
 
 def check_run_time(jobs, override=False):
@@ -190,15 +202,5 @@ def check_run_time(jobs, override=False):
     and the values that drive it; with ``override`` (--ignore-time) returns
     those messages instead (saying that it runs anyway), for the caller to
     print as warnings.  Returns [] when all fit."""
-    problems = []
-    for path, values in jobs:
-        need, names = _estimate(path, values, TIME_KEY)
-        if need is not None and need > TIME_LIMIT_S:
-            sizes = ", ".join(f"{n}={python_literal(values[n])}" for n in names)
-            problems.append(f"{Path(path).name} would run for {duration_text(need)} at {sizes} (its estimate), "
-                            f"more than the limit of {TIME_LIMIT_TEXT}; " +
-                            ("running it anyway (--ignore-time)" if override else
-                             "use smaller values, or pass --ignore-time to run anyway"))
-    if problems and not override:
-        raise ParamError("\n".join(problems))
-    return problems
+    return _refuse_over(jobs, TIME_KEY, TIME_LIMIT_S, lambda need: f"would run for {duration_text(need)}",
+                        f"more than the limit of {TIME_LIMIT_TEXT}", "--ignore-time", "use smaller values", override)

@@ -138,12 +138,18 @@ def built(tmp_path_factory):
     return base
 
 
+def copy_project(base, tmp_path):
+    """A copy of the built project ``base`` in ``tmp_path`` (MathJax linked, not copied)."""
+    copy = tmp_path / "project"
+    shutil.copytree(base, copy, ignore=shutil.ignore_patterns("mathjax"))
+    (copy / "build" / "mathjax").symlink_to(base / "build" / "mathjax")
+    return copy
+
+
 @pytest.fixture
 def project(built, tmp_path):
-    """A copy of the built project (MathJax linked, not copied)."""
-    copy = tmp_path / "project"
-    shutil.copytree(built, copy, ignore=shutil.ignore_patterns("mathjax"))
-    (copy / "build" / "mathjax").symlink_to(built / "build" / "mathjax")
+    """A copy of the built project."""
+    copy = copy_project(built, tmp_path)
     (copy / "notebooks" / "started-1a.txt").unlink()
     return copy
 

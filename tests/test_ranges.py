@@ -27,13 +27,13 @@ import threading
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from reportbuild import memory
 from reportbuild.memory import check_memory, check_run_time, duration_text, run_time
 from reportbuild.parameters import ParamError, load_quick, read_params
 from reportbuild.values import python_literal, resolve
+from test_parameters import notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -245,18 +245,6 @@ def test_every_range_end_is_run():
 
 
 # ------------------------------------------------------------------ the run-time estimate
-
-def notebook(path, params, report=None):
-    """A notebook with parameters cell ``params`` and metadata ``report``."""
-    nb = nbformat.v4.new_notebook()
-    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    if report is not None:
-        nb.metadata["report"] = report
-    nb.cells = [nbformat.v4.new_markdown_cell("# Part 1a: T"),
-                nbformat.v4.new_code_cell(params, metadata={"tags": ["parameters"]})]
-    nbformat.write(nb, str(path))
-    return Path(path)
-
 
 def test_check_run_time_refuses_above_the_limit_and_passes_below(tmp_path):
     slow = notebook(tmp_path / "1e_slow.ipynb", "n: int = 10  # steps\nreps: int = 3  # repeats",

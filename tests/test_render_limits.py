@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from system import require
-from test_faults import build, edit, leftovers, report_set, start, write_project
+from test_faults import build, copy_project, edit, leftovers, report_set, start, write_project
 
 from reportbuild.exit_status import FAILED, OK
 from reportbuild.render import exporters, limits, merge, title
@@ -152,9 +152,7 @@ def ran(tmp_path_factory):
 @pytest.fixture
 def project(ran, tmp_path):
     """A copy of the project, 2a's Markdown looping (MathJax linked, not copied)."""
-    copy = tmp_path / "project"
-    shutil.copytree(ran, copy, ignore=shutil.ignore_patterns("mathjax"))
-    (copy / "build" / "mathjax").symlink_to(ran / "build" / "mathjax")
+    copy = copy_project(ran, tmp_path)
     edit(copy / "notebooks" / "2a_second.ipynb",
          lambda nb: setattr(nb.cells[0], "source", nb.cells[0].source + "\n\n" + LOOP))
     return copy
