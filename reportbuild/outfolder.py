@@ -79,9 +79,9 @@ def check(out, notebooks):
     out, notebooks = Path(out), Path(notebooks)
     where, nbs = out.resolve(), notebooks.resolve()
     if where == nbs or where in nbs.parents:
-        raise OutputError(f"--out {out}: that folder holds the notebooks ({notebooks}/); a build "
-                          "writes and removes files in its output folder, so choose a folder of its own, "
-                          "such as build")
+        what = "is the notebooks' folder" if where == nbs else f"holds the notebooks ({notebooks}/)"
+        raise OutputError(f"--out {out}: that folder {what}; a build writes and removes files in its "
+                          "output folder, so choose a folder of its own, such as build")
     if nbs in where.parents:
         raise OutputError(f"--out {out}: that folder is inside the notebooks' folder {notebooks}/, where "
                           "the build would read its own output as notebooks; choose a folder outside it, "

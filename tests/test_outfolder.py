@@ -79,7 +79,8 @@ def test_the_notebooks_folder_and_the_folders_around_it_are_refused(tiny, capsys
     before = tree(tiny.parent)
     assert build(tiny, out, "--no-pdf") == USAGE
     err = capsys.readouterr().err
-    assert ("inside the notebooks' folder" if where == "inside" else "holds the notebooks") in err
+    assert {"project": "that folder holds the notebooks", "notebooks": "that folder is the notebooks' folder",
+            "inside": "that folder is inside the notebooks' folder"}[where] in err
     assert tree(tiny.parent) == before
 
 
