@@ -27,14 +27,8 @@ from .exit_status import FAILED, INTERRUPTED, OK, USAGE
 from .memory import check_memory, check_run_time
 from .outfolder import InterruptedAfterPublish, OutputError
 from .parameters import ParamError, load_quick, read_params
-from .parts import (
-    PartsError,
-    check_parts,
-    find_notebooks,
-    part_label,
-    parts_text,
-    select_parts,
-)
+from .parts import NAME as PART_NAME
+from .parts import PartsError, check_parts, find_notebooks, part_label, parts_text, select_parts
 from .render.title import ConfigError, check_name, load_config
 from .values import as_written, resolve
 
@@ -201,7 +195,8 @@ def build(args, paths, effective, config):
 
 def _published_parts(out):
     """The part labels of the report published in ``out`` (of its executed notebooks)."""
-    return [part_label(p.stem) for p in sorted((Path(out) / "notebooks").glob("*.ipynb"))]
+    return [part_label(p.stem) for p in sorted((Path(out) / "notebooks").glob("*.ipynb"))
+            if PART_NAME.fullmatch(p.name)]
 
 
 def _say_fewer_parts(out, before, paths, notebooks):
