@@ -24,13 +24,7 @@ import nbformat
 from nbformat.reader import NotJSONError
 
 from ..atomic import remove, replace_folder
-from ..executed import (
-    RUN_RECORD,
-    record_run_key,
-    recorded_checksums,
-    recorded_results,
-    recorded_run_key,
-)
+from ..executed import RUN_RECORD, record_run_key, recorded_checksums, recorded_results, recorded_run_key
 from ..keys import file_sha256
 
 KEEP = 3                # stored runs kept per notebook (the least recently used go first)
@@ -54,8 +48,9 @@ def entry(out, src, key):
 
 def lookup(out, src, key, warn=print):
     """The stored run (an Entry) of ``src`` under ``key``, or None.  An entry
-    that cannot be read, or that records another key, is removed, with a
-    warning through ``warn``, and counts as none."""
+    that cannot be read, that records another key, or whose saved files are
+    missing or changed, is removed, with a warning through ``warn``, and
+    counts as none."""
     path = entry(out, src, key)
     if not path.is_dir():
         return None
@@ -64,14 +59,10 @@ def lookup(out, src, key, warn=print):
         if recorded_run_key(nb) != key:
             raise ValueError(f"it records the run key {recorded_run_key(nb)}")
         _check_saved_files(path, nb)
-    except _Damaged as e:
-        warn(f"warning: the stored run {path.relative_to(Path(out))}/ is unusable ({e}); "
-             f"it was removed and {Path(src).stem} runs again")
-        remove(path)
-        return None
-    except Exception as e:          # unreadable, truncated, not a notebook: all the same here
+    except Exception as e:          # unreadable, truncated, not a notebook, a saved file gone: alike
         why = " ".join(str(e).split())
         why = ("its notebook is not valid JSON" if isinstance(e, NotJSONError) else
+               str(e) if isinstance(e, _Damaged) else
                f"{type(e).__name__}: {why[:60]}{'...' if len(why) > 60 else ''}" if why else type(e).__name__)
         warn(f"warning: the stored run {path.relative_to(Path(out))}/ is unusable ({why}); "
              f"it was removed and {Path(src).stem} runs again")
