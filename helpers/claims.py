@@ -1,25 +1,50 @@
 """Sentences of the report bound to the data they state.
 
-A sentence that quotes a comparison, a range or a bound ("never faster",
-"matches for N <= 4", "at most 25 steps") is built with ``claim``::
+The report's sentences live in Markdown cells.  A number or a word that
+the data choose is written there as a reference, ``{{name}}``, and a code
+cell records it::
 
-    text = claim(n_max <= 25, f"at most {n_max} steps reach roundoff")
+    record("pair_ulps", at_most(u64))     # helpers.bounds: "at most 6.3"
 
-which returns the sentence when its condition holds and raises
-``ClaimFailed``, naming the sentence, when the data contradict it.  A run
-whose numbers disagree with the report's words therefore stops the build.
+Markdown: ``every pair differs by {{pair_ulps}} units of $2^{-53}$.``  The
+report fills each reference in at render time from the values the run
+recorded, so a sentence can be reworded without running its notebook again;
+a reference the run did not record stops the render, naming it.
 
-In a notebook each checked claim is also recorded as an output of its cell
-(mimetype ``CLAIM_MIME``, with a plain-text line for Jupyter); the report
-drops these outputs and counts them, so the Reproducibility section can say
-how many sentences this run asserted.
+A recorded value carries its check (``Phrase.check``): the phrase helpers
+of ``helpers.bounds`` build the text and its check in one call, so the text
+states exactly what was checked, and ``holds`` checks it again at render
+time.  ``claim(condition, text)`` remains for a sentence whose condition is
+not a bound: it returns ``text`` when the condition holds and raises
+``ClaimFailed``, naming the sentence, when the data contradict it.
+
+In a kernel ``record`` publishes one output (mimetype ``VALUE_MIME``, with a
+Markdown line for Jupyter); the report drops these outputs, as it drops the
+``CLAIM_MIME`` outputs of ``claim``, and counts the checked ones for the
+Reproducibility section.  This module imports nothing at module level: the
+report tool loads this one file, not the helpers package.
 """
 
 CLAIM_MIME = "application/vnd.homework.claim+json"
+VALUE_MIME = "application/vnd.homework.value+json"
+NAME_PATTERN = r"[A-Za-z_][A-Za-z0-9_]*"      # what {{name}} may hold
 
 
 class ClaimFailed(AssertionError):
     """The data contradict a sentence of the report."""
+
+
+class Phrase(str):
+    """Text for the report together with the check it states.
+
+    check: a JSON-ready dict, ``{"kind": ..., ...}`` (see ``holds``); kinds
+        "text" and "value" state no condition.
+    """
+
+    def __new__(cls, text, check):
+        phrase = super().__new__(cls, text)
+        phrase.check = check
+        return phrase
 
 
 def claim(condition, text):
@@ -28,6 +53,7 @@ def claim(condition, text):
     condition: a bool (NumPy bools too) computed over exactly what the
         sentence names; an array raises TypeError (use .all() or .any()).
     text: the sentence, Markdown, with its numbers already formatted in.
+    Returns a Phrase of kind "claim".
     """
     if not isinstance(text, str) or not text.strip():
         raise TypeError(f"claim text must be a non-empty string, got {text!r}")
@@ -36,16 +62,76 @@ def claim(condition, text):
                         f"{tuple(condition.shape)} for: {text}")
     if not bool(condition):
         raise ClaimFailed(f"the data contradict this sentence of the report: {text}")
-    _record(text)
+    _publish({CLAIM_MIME: {"text": text}, "text/plain": f"[checked] {text}"})
+    return Phrase(text, {"kind": "claim", "holds": True})
+
+
+def record(name, value):
+    """Record ``value`` as ``{{name}}`` for this notebook's Markdown; return its text.
+
+    name: letters, digits and underscores, not starting with a digit.
+    value: a Phrase (from ``helpers.bounds`` or ``claim``), a str (words
+        chosen in code; no check), or an int (written with thousands
+        separators).  A float must go through ``bounds.number`` or a bound
+        helper, which say how it is rounded.
+    """
+    import re
+    if not isinstance(name, str) or not re.fullmatch(NAME_PATTERN, name):
+        raise ValueError(f"record: the name must be letters, digits and underscores "
+                         f"(not starting with a digit), got {name!r}")
+    if isinstance(value, Phrase):
+        text, check = str(value), value.check
+    elif isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise TypeError(f"record({name!r}): expected a Phrase, a str or an int, got "
+                        f"{type(value).__name__} {value!r}; format a float with helpers.bounds.number "
+                        "or a bound helper")
+    elif isinstance(value, str):
+        text, check = value, {"kind": "text"}
+    else:
+        text, check = f"{value:,}", {"kind": "value", "value": str(value)}
+    if not holds(check):
+        raise ClaimFailed(f"record({name!r}): its check fails: {check}")
+    _publish({VALUE_MIME: {"name": name, "text": text, "check": check},
+              "text/markdown": f"`{{{{{name}}}}}` = {text}"})
     return text
 
 
-def _record(text):
-    """Publish the checked claim as an output of the running cell (kernels only)."""
+def holds(check):
+    """Whether a recorded check holds (the report calls this again at render time).
+
+    Kinds: "text", "value" (nothing stated); "claim", "for_all", "never"
+    (``holds`` true); "at_most" (value <= bound); "at_least" (value >=
+    bound); "between" (lo <= low and high <= hi); "compare" (the word
+    agrees with the ratios' range and the stated range contains it).
+    Numbers are stored as their shortest repr strings.
+    """
+    import math
+    kind = check.get("kind")
+    num = lambda key: float(check[key])
+    if kind in ("text", "value"):
+        return True
+    if kind in ("claim", "for_all", "never"):
+        return check.get("holds") is True
+    if kind == "at_most":
+        return num("value") <= num("bound")
+    if kind == "at_least":
+        return num("value") >= num("bound")
+    if kind == "between":
+        return num("lo") <= num("low") and num("high") <= num("hi")
+    if kind == "compare":
+        low, high = num("low"), num("high")
+        word = "slower" if low > 1 else "faster" if high < 1 else "the same within the spread"
+        return (check.get("word") == word and num("lo") <= low and high <= num("hi")
+                and not any(map(math.isnan, (low, high))))
+    return False
+
+
+def _publish(data):
+    """Show ``data`` as an output of the running cell (kernels only)."""
     try:
         from IPython.core.interactiveshell import InteractiveShell
-    except ImportError:             # plain Python without IPython: nothing to record in
+    except ImportError:             # plain Python without IPython: nothing to publish to
         return
     if InteractiveShell.initialized():
         from IPython.display import display
-        display({CLAIM_MIME: {"text": text}, "text/plain": f"[checked] {text}"}, raw=True)
+        display(data, raw=True)

@@ -57,22 +57,41 @@ def recorded_checksums(nb):
 
 
 @functools.cache
-def claim_mime():
-    """The mimetype of a checked claim's output.  ``helpers/claims.py``
-    defines it and imports nothing at module level: that one file is loaded,
-    not the helpers package, so the tool never loads the numerical code."""
+def claims_module():
+    """``helpers/claims.py``, loaded alone: it defines the mimetypes of
+    claims and recorded values and the checks (``holds``), and imports
+    nothing at module level, so the tool never loads the numerical code."""
     spec = importlib.util.spec_from_file_location("_report_claims", CLAIMS)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.CLAIM_MIME
+    return module
+
+
+def claim_mime():
+    """The mimetype of a checked claim's output."""
+    return claims_module().CLAIM_MIME
 
 
 def is_claim(output):
-    """Whether cell output ``output`` records a checked claim."""
-    return claim_mime() in output.get("data", {})
+    """Whether cell output ``output`` records a checked claim or a recorded value."""
+    data = output.get("data", {})
+    return claim_mime() in data or claims_module().VALUE_MIME in data
+
+
+def recorded_values(nb):
+    """[{"name", "text", "check"}]: the values the code cells of ``nb``
+    recorded with ``helpers.claims.record``, in order."""
+    mime = claims_module().VALUE_MIME
+    return [out["data"][mime] for cell in nb.cells if cell.cell_type == "code"
+            for out in cell.get("outputs", []) if mime in out.get("data", {})]
 
 
 def count_claims(nb):
-    """How many claims the code cells of ``nb`` checked, the answer cell's included."""
-    return sum(is_claim(out) for cell in nb.cells if cell.cell_type == "code"
-               for out in cell.get("outputs", []))
+    """How many checked statements the code cells of ``nb`` made: claims
+    that were not recorded as values, and recorded values whose check
+    states something (a bound, a range, a comparison, a condition)."""
+    mime = claims_module().CLAIM_MIME
+    claims = sum(mime in out.get("data", {}) for cell in nb.cells if cell.cell_type == "code"
+                 for out in cell.get("outputs", []))
+    stated = [v for v in recorded_values(nb) if v["check"].get("kind") not in ("text", "value")]
+    return claims - sum(v["check"].get("kind") == "claim" for v in stated) + len(stated)

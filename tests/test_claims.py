@@ -64,7 +64,7 @@ def test_a_checked_claim_is_recorded_in_a_kernel(monkeypatch):
 
 
 def test_outside_a_kernel_nothing_is_published(capsys):
-    claims._record("plain Python")
+    claims._publish({"text/plain": "plain Python"})
     assert capsys.readouterr().out == ""
 
 

@@ -192,7 +192,7 @@ def test_build_end_to_end(tiny, tmp_path, monkeypatch, capsys):
     assert "**`d0=7`** (default `5`)" in repro and "**`n_iter=1`** (default `3`)" in repro and "`seed=0`" in repro
     assert "This run checked 1 claim: " in repro and "helpers.claims.claim" in repro
     assert "[checked]" not in merged and "claim+json" not in merged     # counted, not shown
-    assert "2a_second.ipynb has no code cell tagged 'answer'" in printed.err
+    assert "2a_second.ipynb has no Markdown cell tagged 'answer'" in printed.err
     html = (out / "report.html").read_text()
     assert "Ada Lovelace" in html and "Part 2a: Second" in html and "NOISE" not in html
     assert "d0 is 7" in html

@@ -24,7 +24,9 @@ from system import require
 
 ROOT = Path(__file__).resolve().parents[1]
 PARTS = ["1a", "1b", "1c", "1d", "1e", "1f", "2a", "2b", "2c"]
-MAX_PAGES = 25
+MAX_PART_PAGES = 14         # the nine parts, title and answers page excluded
+MAX_BEYOND_PAGES = 6        # the appendix "Beyond the assignment"
+MAX_PAGES = 1 + MAX_PART_PAGES + MAX_BEYOND_PAGES + 1     # + title page, + Reproducibility
 # The functions each part shows with show_source (cells tagged hide-input).
 LISTINGS = {"1a": [helpers.jacobians],
             "1b": [helpers.f, helpers.model.stages, helpers.sigmoid_and_slope, helpers.f_and_grad_torch],
@@ -150,15 +152,27 @@ def test_each_part_starts_its_first_page_with_its_heading(pdf_pages, pages_json)
                 assert not flat(pdf_pages[n - 1]).startswith("Part "), f"page {n} of part {part}"
 
 
-def test_reproducibility_follows_the_last_part(pdf_pages, pages_json):
-    last = pages_json[PARTS[-1]][-1]
-    assert last < len(pdf_pages), "nothing follows the last part"
-    assert flat(pdf_pages[last]).startswith("Reproducibility ")      # the page after it
-    assert not [n for n, page in enumerate(pdf_pages, 1) if flat(page).startswith("Appendix")]   # none any more
+def section_pages(pdf_pages, pages_json):
+    """(first page of the appendix, first page of Reproducibility), from the
+    pages that start with their headings."""
+    starts = {name: [n for n, page in enumerate(pdf_pages, 1) if flat(page).startswith(name + " ")]
+              for name in ("Beyond the assignment", "Reproducibility")}
+    assert all(len(found) == 1 for found in starts.values()), starts
+    return starts["Beyond the assignment"][0], starts["Reproducibility"][0]
+
+
+def test_the_appendix_then_reproducibility_follow_the_last_part(pdf_pages, pages_json):
+    beyond, repro = section_pages(pdf_pages, pages_json)
+    assert beyond == pages_json[PARTS[-1]][-1] + 1, "the appendix does not follow the last part"
+    assert beyond < repro == len(pdf_pages), "Reproducibility is not the last page, alone"
 
 
 def test_the_report_stays_short(pdf_pages, pages_json):
     sizes = ", ".join(f"{name} {len(pages)}" for name, pages in pages_json.items())
+    beyond, repro = section_pages(pdf_pages, pages_json)
+    in_parts = sum(len(pages) for pages in pages_json.values())
+    assert in_parts <= MAX_PART_PAGES, f"the parts take {in_parts} pages ({sizes})"
+    assert repro - beyond <= MAX_BEYOND_PAGES, f"the appendix takes {repro - beyond} pages"
     assert len(pdf_pages) <= MAX_PAGES, f"the PDF has {len(pdf_pages)} pages (pages per part: {sizes})"
 
 
@@ -166,7 +180,7 @@ def test_the_report_stays_short(pdf_pages, pages_json):
 
 def test_listings_in_the_notebook_are_the_live_source(merged):
     parts = split_parts(merged)
-    assert list(parts) == [*PARTS, "reproducibility"]
+    assert list(parts) == [*PARTS, "beyond", "reproducibility"]
     for part, functions in LISTINGS.items():
         # IPython stores a repr without its final newline.
         shown = [out.data["text/plain"].rstrip("\n") for cell in parts[part] if cell.cell_type == "code"

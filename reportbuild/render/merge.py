@@ -4,18 +4,24 @@ It reads only the executed notebooks: the parameter values come from
 papermill's record in each (``metadata.papermill.parameters``), the time
 its outputs were computed from papermill's end time.
 
-For every part: a page break carrying the LaTeX label of the part (the
-PDF's page map is read back from these labels), the ``# Part ...`` heading,
-the part's boxed answer, then its cells, with
-- the output of the cell tagged ``answer`` moved up under the heading, as a
-  Markdown cell tagged ``answer`` (the templates draw it in a box); its
-  Markdown is also collected for the answers page (``metadata.report``);
+For every part: its Markdown filled in with the values its run recorded
+(``fill``: a reference the run did not record stops the render), a page
+break carrying the LaTeX label of the part (the PDF's page map is read back
+from these labels), the ``# Part ...`` heading, the part's boxed answer,
+then its cells, with
+- the Markdown cell tagged ``answer`` (or, in older notebooks, the Markdown
+  output of the code cell tagged ``answer``) moved up under the heading, as
+  a Markdown cell tagged ``answer`` (the templates draw it in a box); its
+  first paragraph is the part's line on the answers page (``metadata.report``);
 - the parameters cell and papermill's injected-parameters cell dropped:
   the values each part ran with are listed under "Reproducibility";
 - stderr removed from the outputs: warnings, whose text depends on the
   package versions, are not part of an answer;
-- the checked claims (``executed.is_claim``) removed from the outputs and
-  counted per part, for Reproducibility.
+- the checked claims and recorded values (``executed.is_claim``) removed
+  from the outputs and counted per part, for Reproducibility;
+- code cells left without output dropped: setup that prints nothing;
+- cells tagged ``beyond`` moved to one appendix after the parts, "Beyond
+  the assignment", outside the page map.
 The Reproducibility section comes last; the title block and the answers page
 are drawn by the templates from ``metadata.report``.
 """
@@ -27,8 +33,11 @@ import nbformat
 from ..executed import computed_at, count_claims, is_claim, ran_with
 from ..parts import part_label
 from ..values import as_written
+from .fill import fill
 
 ANSWER_TAG = "answer"
+BEYOND_TAG = "beyond"
+BEYOND_HEADING = "Beyond the assignment"
 REPRODUCIBILITY_HEADING = "Reproducibility"
 
 
@@ -63,13 +72,21 @@ def anchor(heading):
 
 
 def answer_markdown(nb):
-    """The Markdown output of the cell tagged ``answer``, or None."""
+    """The part's answer: the Markdown cell tagged ``answer``, or the Markdown
+    output of a code cell tagged ``answer``; None when there is neither."""
     for cell in nb.cells:
+        if cell.cell_type == "markdown" and ANSWER_TAG in cell.metadata.get("tags", []):
+            return cell.source.strip() or None
         if cell.cell_type == "code" and ANSWER_TAG in cell.metadata.get("tags", []):
             texts = [out.data["text/markdown"] for out in cell.get("outputs", [])
                      if "text/markdown" in out.get("data", {})]
             return "\n\n".join(t.strip() for t in texts) or None
     return None
+
+
+def first_paragraph(markdown):
+    """The first paragraph of ``markdown`` (the answers page's line for a part)."""
+    return re.split(r"\n\s*\n", markdown.strip(), maxsplit=1)[0] if markdown else markdown
 
 
 def section(heading, name):
@@ -80,23 +97,30 @@ def section(heading, name):
 
 def part_row(path, nb, params, values):
     """The answers page's and the Reproducibility table's row for one part."""
-    part = part_label(path.stem)
+    part, answer = part_label(path.stem), answer_markdown(nb)
     return {"part": part, **section(part_heading(nb) or path.stem, part),
-            "computed": computed_at(nb), "answer": answer_markdown(nb), "claims": count_claims(nb),
+            "computed": computed_at(nb), "answer": answer, "glance": first_paragraph(answer),
+            "claims": count_claims(nb),
             "values": [{"name": p.name, "value": as_written(p, values[p.name]), "default": as_written(p, p.default),
                         "changed": values[p.name] != p.default} for p in params]}
 
 
 def part_cells(nb, row):
-    """The cells of one part: heading, boxed answer, the work (see the module docstring)."""
-    cells, heading_done = [], False
+    """The cells of one part, (heading, boxed answer, the work), and its
+    cells for the appendix (see the module docstring)."""
+    cells, beyond, heading_done = [], [], False
     for cell in nb.cells:
         tags = cell.metadata.get("tags", [])
         if "injected-parameters" in tags or "parameters" in tags or ANSWER_TAG in tags:
             continue
         if cell.cell_type == "code":
             cell.outputs = clean_outputs(cell.outputs)
+            if not cell.outputs:
+                continue
         cell.metadata = {"tags": tags} if tags else {}
+        if BEYOND_TAG in tags:
+            beyond.append(cell)
+            continue
         if not heading_done and cell.cell_type == "markdown":
             heading_done = True
             first, _, rest = cell.source.strip().partition("\n")
@@ -108,7 +132,14 @@ def part_cells(nb, row):
                 cells.append(cell)
             continue
         cells.append(cell)
-    return cells
+    return cells, beyond
+
+
+def beyond_cells(beyond):
+    """The appendix: its heading, a sentence on what it is, then the cells."""
+    intro = ("What follows goes beyond what the assignment asks: studies that test or explain the "
+             "answers above. It is not part of the answers, and the page map for Gradescope leaves it out.")
+    return [nbformat.v4.new_markdown_cell(f"# {BEYOND_HEADING}\n\n{intro}"), *beyond]
 
 
 def _values_text(row):
@@ -119,21 +150,23 @@ def _values_text(row):
 
 
 def claims_text(total):
-    """The Reproducibility section's sentence on the ``total`` claims this run checked."""
+    """The Reproducibility section's sentence on the ``total`` checked statements of this run."""
     if total == 0:
-        return ("No sentence of this report was checked against its data in this run: "
-                "no notebook called `helpers.claims.claim`.")
-    checked = "1 claim" if total == 1 else f"{total:,} claims"
-    return (f"This run checked {checked}: each sentence of the report that states a range, a bound "
-            "or a comparison of the numbers this run computed was asserted, with "
-            "`helpers.claims.claim`, by the notebook that computed them, so data that contradicted "
-            "a sentence would have stopped the build. The table gives the count for each part.")
+        return ("No statement of this report was checked against its data in this run: no notebook "
+                "recorded a bound or a condition with `helpers.claims` or `helpers.bounds`.")
+    checked = "1 statement" if total == 1 else f"{total:,} statements"
+    return (f"This run checked {checked} against the numbers it computed: each bound, range and "
+            "condition that a sentence states was recorded with its check (`helpers.bounds`, "
+            "`helpers.claims`), the bound rounded the safe way, and checked again when the report was "
+            "rendered; a statement its data contradict stops the build. Comparisons of measured times "
+            "are worded from their samples instead (faster, slower or the same within the spread), so "
+            "noise can change their words but not stop the build. The table gives the count for each part.")
 
 
 def reproducibility_cell(info):
     """The Reproducibility section: how each part ran, where, with what."""
     facts = info.get("provenance", {})
-    table = ["| Part | Parameters | Claims checked | Computed |", "|:-|:------------|-:|:-----|"]
+    table = ["| Part | Parameters | Checked | Computed |", "|:-|:------------|-:|:-----|"]
     table += [f"| {r['part']} | {_values_text(r)} | {r['claims']} | {r['computed']} |" for r in info["parts"]]
     lines = [f"# {REPRODUCIBILITY_HEADING}", "",
              "Every number in this report was computed by the notebooks with these "
@@ -150,23 +183,30 @@ def reproducibility_cell(info):
 
 def merge(executed, info):
     """One notebook from ``executed`` ([Path] of executed notebooks, in
-    order) and a list of problems.
+    order) and a list of problems; raises ``fill.UnfilledValue`` when a
+    notebook's Markdown refers to a value its run did not record.
 
     info: title-page data (``title.title_info``); its ``parts`` rows are
     filled in here, and it is stored as ``metadata.report`` for the templates.
     """
-    cells, metadata, problems = [], {}, []
+    cells, beyond, metadata, problems = [], [], {}, []
     for path in executed:
         nb = nbformat.read(str(path), as_version=4)
+        fill(nb, path.name)
         metadata = metadata or {k: nb.metadata[k] for k in ("kernelspec", "language_info") if k in nb.metadata}
         if part_heading(nb) is None:
             problems.append(f"{path.name} does not start with a Markdown cell '# Part ...: title'")
         params, values = ran_with(path, nb)
         row = part_row(path, nb, params, values)
         if row["answer"] is None:
-            problems.append(f"{path.name} has no code cell tagged '{ANSWER_TAG}' with a Markdown output")
+            problems.append(f"{path.name} has no Markdown cell tagged '{ANSWER_TAG}'")
         info["parts"].append(row)
-        cells += [page_break(row["part"]), *part_cells(nb, row)]
+        work, extra = part_cells(nb, row)
+        cells += [page_break(row["part"]), *work]
+        beyond += extra
+    info["beyond"] = section(BEYOND_HEADING, "beyond") if beyond else None
+    if beyond:
+        cells += [page_break("beyond"), *beyond_cells(beyond)]
     info["reproducibility"] = section(REPRODUCIBILITY_HEADING, "reproducibility")
     cells += [page_break("reproducibility"), reproducibility_cell(info)]
     for i, cell in enumerate(cells):    # ids must be unique; the parts reuse theirs

@@ -1,7 +1,7 @@
 """The Gradescope page map: which pages of report.pdf hold each part.
 
 Read back from the LaTeX labels that ``merge`` puts at the start of every
-part (``report-1a``, ...) and of the Reproducibility section, so the
+part (``report-1a``, ...), of the appendix and of the Reproducibility section, so the
 numbers are the PDF's own 1-based page numbers, never estimates.
 """
 
@@ -17,9 +17,10 @@ def page_map(labels, parts):
     """{"1a": [4, 5], ..., "2c": [...]}: every page of each part, from
     ``labels`` ({label: page}, ``exporters.write_pdf``) and ``parts`` (the part
     labels in report order).  A part ends on the page before the next one
-    starts, the last part on the page before the Reproducibility section,
-    which is left out."""
-    names = [*parts, "reproducibility"]
+    starts, the last part on the page before the appendix ("Beyond the
+    assignment", when there is one) or the Reproducibility section, which
+    are left out."""
+    names = [*parts, "beyond" if label("beyond") in labels else "reproducibility"]
     missing = [label(n) for n in names if label(n) not in labels]
     if missing:
         raise ValueError(f"the PDF lacks the page labels {', '.join(missing)}")

@@ -23,6 +23,7 @@ from ..keys import render_key
 from ..parameters import load_quick
 from ..parts import find_notebooks, part_label, parts_text
 from . import exporters, pages
+from .fill import UnfilledValue
 from .merge import merge
 from .title import NO_NAME, title_info
 
@@ -67,7 +68,11 @@ def render_report(args, out, staging, executed, config):
     missing = [] if args.no_pdf else exporters.missing_tex()
     if missing:
         print(f"warning: {' and '.join(missing)} not found: the PDF will be skipped, the HTML written", file=sys.stderr)
-    merged, problems = merge(executed, info)
+    try:
+        merged, problems = merge(executed, info)
+    except UnfilledValue as e:
+        print(f"error: {e}", file=sys.stderr)
+        return FAILED, None
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
     if info["student"] == NO_NAME:
