@@ -21,14 +21,16 @@ Both:
     gradcheck        complex step, central difference, gradient check (tests too)
     saturation       part 1d: accuracy in the sigmoids' tails against mpmath
     listing          show_source: the live source of a function, highlighted
-    claims           claim: a sentence of the report, checked against its data
+    claims           record, claim: values for the report's Markdown, with their checks
+    bounds           at_most, at_least, between, within, compare: phrases rounded the safe way
 """
 
 from .accuracy import (
     UNIT_ROUNDOFF, agreement_row, correct_digits, heron_complex, markdown_table, max_rel_error,
     rel_error,
 )
-from .claims import claim
+from .bounds import at_least, at_most, between, compare, for_all, never, number, within
+from .claims import claim, record
 from .forward_mode import f_and_grad_forward
 from .gradcheck import assert_gradient, central_difference, complex_step, gradient_error
 from .heron import heron_sqrt, heron_sqrt_forward, heron_sqrt_reverse
@@ -50,5 +52,6 @@ __all__ = [
     "correct_digits", "heron_complex", "markdown_table", "max_rel_error", "rel_error",
     "gradient_error", "assert_gradient",
     "heron_history", "plot_error_history", "plot_error_vs_x",
-    "plot_value_and_derivative_errors", "show_source", "claim",
+    "plot_value_and_derivative_errors", "show_source", "claim", "record",
+    "at_most", "at_least", "between", "within", "for_all", "never", "number", "compare",
 ]
