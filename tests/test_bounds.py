@@ -9,8 +9,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.bounds import (at_least, at_most, between, compare, for_all, never, number, rounded,
-                            within)
+from helpers.bounds import (
+    at_least,
+    at_most,
+    between,
+    compare,
+    for_all,
+    never,
+    number,
+    rounded,
+    within,
+)
 from helpers.claims import ClaimFailed, Phrase, holds, record
 
 finite = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e300, max_value=1e300)

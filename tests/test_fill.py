@@ -6,6 +6,7 @@ import json
 
 import nbformat
 import pytest
+from test_pipeline import make_notebook
 
 from helpers.bounds import at_most
 from helpers.claims import VALUE_MIME
@@ -14,7 +15,6 @@ from reportbuild.exit_status import FAILED, OK
 from reportbuild.render import merge as merge_mod
 from reportbuild.render.fill import UnfilledValue, fill
 from reportbuild.render.title import load_config, title_info
-from test_pipeline import make_notebook
 
 CONFIG = {**load_config(), "date": "January 2, 2026"}
 
@@ -101,10 +101,8 @@ def test_without_beyond_cells_there_is_no_appendix(tmp_path):
     assert not any("report-beyond" in c.source for c in merged.cells)
 
 
-NOTEBOOK_CELLS = [
-    "from helpers.claims import record\nfrom helpers.bounds import at_most\n"
-    "record('biggest', at_most([d0 * 1.04, 1.0], digits=2))",
-]
+RECORDING_CELL = ("from helpers.claims import record\nfrom helpers.bounds import at_most\n"
+                  "record('biggest', at_most([d0 * 1.04, 1.0], digits=2))")
 
 
 def reword(path, old, new):
@@ -123,7 +121,7 @@ def test_rewording_a_markdown_answer_renders_again_without_a_run_and_an_unknown_
     the render, names it, and leaves the report as it was."""
     nbs = tmp_path / "notebooks"
     nbs.mkdir()
-    path = make_notebook(nbs / "1a_words.ipynb", "Part 1a: Words", "d0: int = 5  # a size", *NOTEBOOK_CELLS)
+    path = make_notebook(nbs / "1a_words.ipynb", "Part 1a: Words", "d0: int = 5  # a size", RECORDING_CELL)
     nb = nbformat.read(str(path), as_version=4)
     nb.cells.append(nbformat.v4.new_markdown_cell("Every value is {{biggest}}.", metadata={"tags": ["answer"]}))
     nbformat.write(nb, str(path))
