@@ -11,6 +11,7 @@ import inspect
 import json
 import re
 import subprocess
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -165,6 +166,30 @@ def test_the_appendix_then_reproducibility_follow_the_last_part(pdf_pages, pages
     beyond, repro = section_pages(pdf_pages, pages_json)
     assert beyond == pages_json[PARTS[-1]][-1] + 1, "the appendix does not follow the last part"
     assert beyond < repro == len(pdf_pages), "Reproducibility is not the last page, alone"
+
+
+def page_fill(pdf, page, dpi=30):
+    """How far down the text area of 1-based ``page`` its content reaches,
+    from 0 (empty) to 1 (full): the lowest row with ink of the page drawn at
+    ``dpi``, above the footer (margins: 0.6 in top, 0.65 in bottom, letter)."""
+    from PIL import Image
+
+    with tempfile.TemporaryDirectory() as scratch:
+        subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", "-png", "-f", str(page), "-l", str(page), str(pdf),
+                        f"{scratch}/p"], check=True)
+        (png,) = Path(scratch).glob("p*")
+        image = Image.open(png).convert("L")
+        top, bottom = round(0.6 * dpi), image.height - round(0.65 * dpi)
+        pixels = image.load()
+        inked = [y for y in range(top, bottom) if any(pixels[x, y] < 200 for x in range(image.width))]
+    return (max(inked) - top) / (bottom - top) if inked else 0.0
+
+
+def test_no_page_of_a_part_is_less_than_half_full_but_its_last(built, pages_json):
+    """A page that ends early (a figure or table pushed on) wastes the grader's time."""
+    short = [(part, n, round(page_fill(built / "report.pdf", n), 2))
+             for part, pages in pages_json.items() for n in pages[:-1]]
+    assert [s for s in short if s[2] < 0.5] == [], short
 
 
 def test_the_report_stays_short(pdf_pages, pages_json):
