@@ -67,13 +67,15 @@ def claim(condition, text):
 
 
 def record(name, value):
-    """Record ``value`` as ``{{name}}`` for this notebook's Markdown; return its text.
+    """Record ``value`` as ``{{name}}`` for this notebook's Markdown.
 
     name: letters, digits and underscores, not starting with a digit.
     value: a Phrase (from ``helpers.bounds`` or ``claim``), a str (words
         chosen in code; no check), or an int (written with thousands
         separators).  A float must go through ``bounds.number`` or a bound
         helper, which say how it is rounded.
+    Returns None, so that a cell ending in ``record(...)`` shows the value
+    once (the record's own output), not a second time as its result.
     """
     import re
     if not isinstance(name, str) or not re.fullmatch(NAME_PATTERN, name):
@@ -93,7 +95,6 @@ def record(name, value):
         raise ClaimFailed(f"record({name!r}): its check fails: {check}")
     _publish({VALUE_MIME: {"name": name, "text": text, "check": check},
               "text/markdown": f"`{{{{{name}}}}}` = {text}"})
-    return text
 
 
 def holds(check):

@@ -19,23 +19,17 @@ from .model import check_inputs, stages
 
 
 def f_and_grad_forward(x, A, B, *, chunk_size=None):
-    """f(x) and grad f(x) by forward-mode accumulation.
-
-    x: (d0,), A: (d1, d0), B: (d2, d1); NumPy arrays or torch tensors of
-    one float dtype.  Returns (f: scalar, grad: (d0,)) of the same kind.
-
-    chunk_size: push the tangents of ``chunk_size`` input directions at a
-        time (columns of T_k); an integer >= 1, or None for all d0 at once.
+    """f(x) and grad f(x) by forward-mode accumulation.  x: (d0,), A: (d1, d0), B: (d2, d1),
+    NumPy or torch, one float dtype; returns (f, grad: (d0,)) of the same kind.
+    chunk_size: input directions pushed at a time (an integer >= 1; None: all d0).
     Cost: d0 d1 d2 multiply-adds (the GEMM B T2) + O(d1 d0 + d2 d0).
-    Extra memory: T2 and T3, (d1 + d2) * min(chunk_size, d0) numbers.
-    """
+    Extra memory: T2 and T3, (d1 + d2) * min(chunk_size, d0) numbers."""
     check_inputs(x, A, B)
     d0 = x.shape[0]
     chunk_size = d0 if chunk_size is None else check_count("chunk_size", chunk_size)
     xp = array_module(x)
 
-    ev = stages(x, A, B)                    # f, saving s2 = sigma'(y1) and s4 = sigma'(y3),
-                                            # the diagonals of J_h2 and J_h4
+    ev = stages(x, A, B)                    # f, keeping the diagonals s2, s4 of J_h2, J_h4
     grad = xp.empty_like(x)
     for j in range(0, d0, chunk_size):
         cols = slice(j, j + chunk_size)
@@ -43,6 +37,5 @@ def f_and_grad_forward(x, A, B, *, chunk_size=None):
         T2 = ev.s2[:, None] * T1            # J_h2 T1
         T3 = B @ T2                         # J_h3 T2
         grad[cols] = ev.s4 @ T3             # J_h5 (J_h4 T3): ones^T diag(s4) = s4^T
-        del T2, T3                          # free this block before the next is made,
-                                            # so the peak stays (d1 + d2) chunk numbers
+        del T2, T3                          # freed before the next: peak (d1 + d2) chunk numbers
     return ev.f, grad

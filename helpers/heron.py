@@ -92,9 +92,7 @@ def heron_sqrt(x, n_iter=100, *, tol=None):
 
 def heron_sqrt_forward(x, n_iter=100, *, tol=None):
     """(y_N, dy_N/dx) by forward mode: the tangent travels with the iterate.
-
-    Cost: about twice heron_sqrt; memory O(size of x), independent of N.
-    """
+    Cost: about twice heron_sqrt; memory O(size of x), independent of N."""
     x = _check(x, n_iter, tol)
     y, t = 1.0 + 0.0 * x, 0.0 * x          # y_0 = 1 does not depend on x: t_0 = 0
     active = _start_active(x, tol)
@@ -110,13 +108,9 @@ def heron_sqrt_forward(x, n_iter=100, *, tol=None):
 
 
 def heron_sqrt_reverse(x, n_iter=100, *, tol=None):
-    """(y_N, dy_N/dx) by reverse mode: tape the forward sweep, then pull the
-    adjoint back from y_N to x.  Cost: about twice heron_sqrt.
-
-    Memory: the tape of every y_{k-1} (a_k and b_k depend on it): 8 N bytes
-    for a scalar x, one float64 array per step for an array x.  With tol,
-    element i ran steps[i] steps, so step k+1 acted on it iff k < steps[i].
-    """
+    """(y_N, dy_N/dx) by reverse mode: tape every y_{k-1}, then pull the adjoint
+    back from y_N to x.  Cost: about twice heron_sqrt; memory: the tape, 8 N
+    bytes for a scalar x.  With tol, element i ran steps[i] steps."""
     x = _check(x, n_iter, tol)
     y = 1.0 + 0.0 * x
     active = _start_active(x, tol)

@@ -8,6 +8,7 @@ are drawn at ``floor`` and a dotted line marks that level.
 """
 
 import numpy as np
+from matplotlib.ticker import FixedLocator, NullLocator
 
 from ._checks import check_count
 from ._plots import figure_axes
@@ -51,18 +52,37 @@ def _reference_lines(ax, floor, any_floored):
         ax.axhline(floor, color="gray", lw=0.8, ls=":", label="error exactly 0")
 
 
+def _log_xaxis(ax, x):
+    """A log x-axis with matplotlib's 5% margin, kept inside the float range:
+    near 1e308 matplotlib's own margin and tick locator overflow."""
+    lo, hi = np.log10(np.min(x)), np.log10(np.max(x))
+    pad = 0.05 * (hi - lo) if hi > lo else 0.5
+    with np.errstate(over="ignore", under="ignore"):      # clamped below
+        left, right = np.power(10.0, lo - pad), np.power(10.0, hi + pad)
+    top = np.finfo(np.float64).max / 1.01     # its log/exp round trip must not overflow
+    left, right = (left if left > 0 else np.min(x)), max(min(right, top), np.max(x))
+    ax.set_xscale("log")
+    ax.set_xlim(left, right)                  # before the data: no autoscale on x
+    if max(abs(np.log10(left)), abs(np.log10(right))) > 300:
+        decades = np.arange(np.ceil(np.log10(left)), np.floor(np.log10(right)) + 1)
+        ax.xaxis.set_major_locator(FixedLocator(10.0 ** decades[::int(np.ceil(len(decades) / 6))]))
+        ax.xaxis.set_minor_locator(NullLocator())
+
+
 def plot_error_vs_x(x, errors, labels, ax=None, floor=1e-18):
     """Relative error against x on log-log axes, one curve per entry.
 
     x: (m,) positive; errors: sequence of (m,) arrays; labels: one str each.
     """
     fig, ax = figure_axes(ax)
+    _log_xaxis(ax, x)
+    ax.set_yscale("log")
     floored = False
     for j, (err, label) in enumerate(zip(errors, labels, strict=True)):
         e, z = _floored(err, floor)
         floored |= z
-        ax.loglog(x, e, "-", marker=_MARKERS[j % len(_MARKERS)], ms=4, mfc="none",
-                  lw=1, label=label)
+        ax.plot(x, e, "-", marker=_MARKERS[j % len(_MARKERS)], ms=4, mfc="none",
+                lw=1, label=label)
     _reference_lines(ax, floor, floored)
     ax.set_xlabel("$x$")
     ax.set_ylabel(r"relative error $|y_N - \sqrt{x}| / \sqrt{x}$")

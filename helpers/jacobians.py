@@ -6,17 +6,9 @@ from .model import check_inputs, stages
 
 
 def jacobians(x, A, B):
-    """Dense Jacobians (J_h1, J_h2, J_h3, J_h4, J_h5) at x.
-
-    J_h1 = A                    (d1, d0)   h1(x)  = A x
-    J_h2 = diag(sigma'(y1))     (d1, d1)   h2(y1) = sigma(y1)
-    J_h3 = B                    (d2, d1)   h3(y2) = B y2
-    J_h4 = diag(sigma'(y3))     (d2, d2)   h4(y3) = sigma(y3)
-    J_h5 = [1 ... 1]            (1, d2)    h5(y4) = sum(y4)
-
-    Their product J_h5 J_h4 J_h3 J_h2 J_h1 is the (1, d0) row grad f(x)^T.
-    Memory: O(d1^2 + d2^2) for the diagonal matrices.
-    """
+    """Dense (J_h1, ..., J_h5) = (A, diag(sigma'(y1)), B, diag(sigma'(y3)), 1^T) at x, of
+    shapes (d1, d0), (d1, d1), (d2, d1), (d2, d2), (1, d2); their product is the (1, d0)
+    row grad f(x)^T.  Memory: O(d1^2 + d2^2) for the diagonal matrices."""
     check_inputs(x, A, B)
     xp = array_module(x)
     ev = stages(x, A, B)                    # y1..y4 and the slopes s2, s4

@@ -18,16 +18,9 @@ from ._checks import check_count
 
 
 def sigmoid_and_slope(z):
-    """Logistic sigmoid and its derivative, elementwise, without overflow.
-
-    Both come from ``e = exp(-|z|)`` (never overflows):
-    sigma(z) = 1/(1+e) for z >= 0 and e/(1+e) for z < 0, and
-    sigma'(z) = sigma(z) (1 - sigma(z)) = e/(1+e)^2 for every z, which keeps
-    full relative accuracy in both tails (no ``1 - sigma`` cancellation).
-
-    z: any shape, NumPy array or torch tensor.  Returns two arrays like z.
-    Cost: a handful of elementwise passes, O(z.size).
-    """
+    """sigma(z) and sigma'(z), elementwise, from e = exp(-|z|) <= 1 (never overflows):
+    sigma = 1/(1+e) for z >= 0, e/(1+e) for z < 0; sigma' = e/(1+e)^2, accurate in both
+    tails (no 1 - sigma cancellation).  z: any shape, NumPy or torch.  Cost: O(z.size)."""
     xp = array_module(z)
     e = xp.exp(-xp.abs(z))
     r = 1.0 / (1.0 + e)
@@ -112,12 +105,8 @@ def make_problem(d0, d1, d2, *, seed=0, dtype=np.float64):
 
 
 def layer(W, v):
-    """One layer of f, two of its stages (h1 and h2, or h3 and h4): z = W v,
-    then sigma(z) and, beside it, its local derivative sigma'(z).
-
-    W: (m, n), v: (n,).  Returns (z, sigma(z), sigma'(z)), each (m,).
-    Cost: m n multiply-adds and m sigmoid evaluations.
-    """
+    """Two stages of f (h1, h2 or h3, h4): z = W v, then sigma(z) and its slope sigma'(z).
+    W: (m, n), v: (n,); returns (z, sigma(z), sigma'(z)), each (m,).  Cost: m n multiply-adds."""
     z = W @ v
     return (z, *sigmoid_and_slope(z))
 
@@ -135,18 +124,15 @@ class Stages(NamedTuple):
 
 
 def stages(x, A, B):
-    """f at x stage by stage: Stages(y1, y2, s2, y3, y4, s4, f) with y1 = A x,
-    y2 = sigma(y1), s2 = sigma'(y1), all (d1,); y3 = B y2, y4 = sigma(y3),
-    s4 = sigma'(y3), all (d2,); f = sum(y4).  x, A, B as check_inputs accepts
-    them (unchecked).  Cost: d1 (d0 + d2) multiply-adds, d1 + d2 sigmoids."""
+    """f at x stage by stage, Stages(y1, y2, s2, y3, y4, s4, f) (inputs unchecked), with
+    the slopes s2 = sigma'(y1), s4 = sigma'(y3).  Cost: d1 (d0 + d2) multiply-adds."""
     y1, y2, s2 = layer(A, x)                # h2(h1(x))
     y3, y4, s4 = layer(B, y2)               # h4(h3(y2))
     return Stages(y1, y2, s2, y3, y4, s4, y4.sum())     # h5(y4)
 
 
 def f(x, A, B):
-    """f(x) = sum(sigmoid(B @ sigmoid(A @ x))); a scalar of x's dtype.
-
+    """f(x) = sum(sigmoid(B @ sigmoid(A @ x))), a scalar of x's dtype.
     Cost: two matrix-vector products, 2 d1 (d0 + d2) flops."""
     check_inputs(x, A, B)
     return stages(x, A, B).f

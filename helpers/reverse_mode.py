@@ -18,20 +18,14 @@ from .model import check_inputs, layer, stages
 
 
 def f_and_grad_reverse(x, A, B):
-    """f(x) and grad f(x) by reverse-mode accumulation (one VJP sweep).
-
-    x: (d0,), A: (d1, d0), B: (d2, d1); NumPy arrays or torch tensors of
-    one float dtype.  Returns (f: scalar, grad: (d0,)) of the same kind.
-
-    Cost: 2 d1 (d0 + d2) multiply-adds in four matrix-vector products, each
-    reading A or B from memory once (memory-bandwidth bound).
-    Extra memory: the saved vectors, O(d1 + d2).
-    """
+    """f(x) and grad f(x) by reverse-mode accumulation (one VJP sweep).  x: (d0,), A: (d1, d0),
+    B: (d2, d1), NumPy or torch, one float dtype; returns (f, grad: (d0,)) of the same kind.
+    Cost: 2 d1 (d0 + d2) multiply-adds in four matrix-vector products, each reading A or B
+    from memory once (memory-bandwidth bound).  Extra memory: the saved vectors, O(d1 + d2)."""
     check_inputs(x, A, B)
     xp = array_module(x)
 
-    ev = stages(x, A, B)                    # f, saving s2 = sigma'(y1) and s4 = sigma'(y3),
-                                            # the diagonals of J_h2 and J_h4
+    ev = stages(x, A, B)                    # f, keeping the diagonals s2, s4 of J_h2, J_h4
     ybar4 = xp.ones_like(ev.y4)             # J_h5
     ybar3 = ybar4 * ev.s4                   # ybar4 J_h4
     ybar2 = ybar3 @ B                       # ybar3 J_h3
@@ -41,19 +35,11 @@ def f_and_grad_reverse(x, A, B):
 
 
 def f_and_grad_reverse_fused(x, A, B, *, block_rows=64):
-    """Reverse mode with the B stage fused: B is read from memory once.
-
-    sigma is elementwise and h5 is a sum, so ybar3 for a block of rows of B
-    depends only on y3 for that same block.  Each block B_i of ``block_rows``
-    rows therefore serves its forward product y3_i = B_i y2 and, while it is
-    still in cache, its adjoint product ybar2 += ybar3_i B_i.  That is three
-    passes over the matrices (A, B, A) instead of four.
-
-    Same arguments, result and cost in flops as ``f_and_grad_reverse``;
-    the gradient agrees with it to rounding (the sums are ordered differently).
-    block_rows: rows of B per block; block_rows * d1 numbers should fit in
-        the cache (64 rows of 8000 float64 = 4 MB).
-    """
+    """Reverse mode with the B stage fused, reading B from memory once: ybar3 for a block of
+    rows of B depends only on y3 for that block, so each block B_i of ``block_rows`` rows serves
+    y3_i = B_i y2 and, still in cache, ybar2 += ybar3_i B_i: three passes over the matrices
+    (A, B, A) instead of four.  Arguments, result and flops as ``f_and_grad_reverse`` (the sums
+    are ordered differently).  block_rows * d1 numbers should fit in the cache (64 x 8000: 4 MB)."""
     check_inputs(x, A, B)
     block_rows = check_count("block_rows", block_rows)
     xp = array_module(x)

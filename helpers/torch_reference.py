@@ -7,12 +7,8 @@ from .model import check_inputs
 
 
 def f_and_grad_torch(x, A, B):
-    """f(x) and grad f(x) computed by ``torch.autograd``.
-
-    NumPy in, NumPy out (tensors in, tensors out); the dtype is kept, so
-    float64 inputs give a float64 reference.  Shapes as in ``helpers.model``.
-    Cost: what autograd does, four matrix-vector products plus bookkeeping.
-    """
+    """f(x) and grad f(x) by ``torch.autograd``.  NumPy in, NumPy out (tensors in,
+    tensors out), dtype kept.  Cost: four matrix-vector products plus bookkeeping."""
     check_inputs(x, A, B)
     import torch
 

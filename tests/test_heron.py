@@ -7,6 +7,7 @@ exactly the N steps that ran, so it checks dy_N/dx, not the limit 1/(2 sqrt x).
 """
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -269,3 +270,99 @@ def test_stopping_rows_catch_a_derivative_that_ignores_the_rule():
     ignores = lambda x, n, tol: heron_sqrt_forward(x, n)    # noqa: E731  runs all n steps
     rows = heron_stopping_rows(ignores, [2.0], 100, (1e-2,))
     assert rows[0]["rel. diff. to complex step"] > 1e-6
+
+
+# --------------------------------------------------------------------------
+# Part 2a's figure at the ends of its x range
+# --------------------------------------------------------------------------
+
+
+def test_error_plot_against_x_spans_the_float_range_without_warnings():
+    """From 5e-324 to 1.7e308 (part 2a's declared range) matplotlib's own
+    log-axis margin and tick locator overflow; the plot keeps inside the
+    float range, shows every point and warns about nothing."""
+    import io
+    import warnings
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers import plot_error_vs_x
+
+    for x in (np.array([5e-324, 1.7e308]), np.logspace(-12, 12, 97), np.array([1.0, 2.0])):
+        err = np.abs(np.sqrt(x) - 1) / np.sqrt(x)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            fig = plot_error_vs_x(x, [err], ["$N = 0$"])
+            fig.savefig(io.BytesIO(), format="png")
+        lo, hi = fig.axes[0].get_xlim()
+        assert 0 < lo <= x.min() and x.max() <= hi < math.inf, (x, lo, hi)
+        plt.close(fig)
+
+
+# --------------------------------------------------------------------------
+# The sentences of parts 2a-2c over their parameter ranges
+# --------------------------------------------------------------------------
+# The notebooks' code cells check every sentence they record (helpers.claims):
+# a claim the data contradict raises.  Run here, in one process, at more
+# points of the declared ranges than the report's runs reach (the ends run in
+# test_ranges.py): the small-N point x0 from the smallest allowed to huge,
+# too few steps to converge, x = 1 where y_0 is already the root.
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def records_of(stem, **overrides):
+    """Run notebooks/<stem>.ipynb's code cells in order, its parameters set to
+    their defaults and then ``overrides``; return {name: text} of its records."""
+    import json
+
+    import IPython.display
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers import claims
+
+    found = {}
+    real_record, real_display = claims.record, IPython.display.display
+    claims.record = lambda name, value: found.setdefault(name, real_record(name, value))
+    IPython.display.display = lambda *a, **k: None
+    try:
+        ns = {}
+        for cell in json.loads((NOTEBOOKS / f"{stem}.ipynb").read_text())["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            src = "\n".join(line for line in "".join(cell["source"]).splitlines() if not line.startswith("%"))
+            exec(compile(src, f"{stem}:{cell['id']}", "exec"), ns)
+            if "parameters" in cell["metadata"].get("tags", []):
+                ns.update(overrides)
+            plt.close("all")
+    finally:
+        claims.record, IPython.display.display = real_record, real_display
+    return found
+
+
+@pytest.mark.parametrize("stem", ["2b_heron_forward", "2c_heron_reverse"])
+@pytest.mark.parametrize("x0, n_iter", [(1e-280, 100), (1e-8, 100), (1.0, 100), (2.0, 3), (1e10, 100),
+                                        (1e300, 1100)])
+def test_sentences_of_2b_and_2c_hold_across_x0_and_n(stem, x0, n_iter):
+    extra = {"n_history": 8} if stem.startswith("2b") else {}
+    found = records_of(stem, x0=x0, n_iter=n_iter, n_random=6, x_check=[1e-8, 1.0, 1e10], **extra)
+    assert found["x0"] == (f"{x0:g}".replace("e+", "e").replace("e-0", "e-"))
+    off = int(found["n_off"])                       # differs for N <= off, from N = 0 (t_0 = 0) on
+    assert off == (0 if x0 == 1.0 else 4 if x0 == 2.0 else 5)     # at x0 = 1, y_0 is the root
+    if n_iter == 3:
+        assert found["conv"].startswith("differs")  # 3 steps do not converge for x from 1e-12 to 1e12
+
+
+@pytest.mark.parametrize("overrides", [
+    dict(n_values=[3, 60], n_grid=25, n_history=20),
+    dict(n_values=[0, 5], n_grid=9, x_min=0.5, x_max=2.0, n_history=3, x_history=[1.0, 4.0]),
+    dict(n_values=[60], n_grid=5, x_min=1e-300, x_max=1e300, n_history=5, x_history=[1e-300]),
+])
+def test_sentences_of_2a_hold_across_its_ranges(overrides):
+    found = records_of("2a_heron", **overrides)
+    assert found["n_few"] == f"{min(overrides['n_values']):,}"
+    assert found["few_where"].startswith(("only at the grid points", "at no point", "at "))

@@ -28,15 +28,16 @@ PARTS = ["1a", "1b", "1c", "1d", "1e", "1f", "2a", "2b", "2c"]
 MAX_PART_PAGES = 14         # the nine parts, title and answers page excluded
 MAX_BEYOND_PAGES = 6        # the appendix "Beyond the assignment"
 MAX_PAGES = 1 + MAX_PART_PAGES + MAX_BEYOND_PAGES + 1     # + title page, + Reproducibility
-# The functions each part shows with show_source (cells tagged hide-input).
-LISTINGS = {"1a": [helpers.jacobians],
-            "1b": [helpers.f, helpers.model.stages, helpers.sigmoid_and_slope, helpers.f_and_grad_torch],
+# The functions each part shows with show_source (cells tagged hide-input);
+# "beyond": those the appendix shows.
+LISTINGS = {"1a": [helpers.model.stages, helpers.model.layer, helpers.sigmoid_and_slope, helpers.jacobians],
+            "1b": [helpers.f, helpers.f_and_grad_torch],
             "1c": [helpers.f_and_grad_forward],
-            "1d": [helpers.f_and_grad_reverse, helpers.f_and_grad_reverse_fused],
-            "1f": [helpers.timing.time_calls],
+            "1d": [helpers.f_and_grad_reverse],
             "2a": [helpers.heron_sqrt],
             "2b": [helpers.heron_sqrt_forward, heron._step],
-            "2c": [helpers.heron_sqrt_reverse]}
+            "2c": [helpers.heron_sqrt_reverse],
+            "beyond": [helpers.f_and_grad_reverse_fused, helpers.timing.time_calls]}
 # What pdftotext gives for typeset characters, back to what the sources say
 # (the en dash: LaTeX's "--", as listing headers write "lines 3-9").
 TYPESET = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"',
@@ -223,24 +224,31 @@ def listing_header(fn):
     return f"{path}, lines {first}-{first + len(lines) - 1}"
 
 
-def test_listings_in_the_pdf_show_the_code_not_the_call(pdf_pages, pages_json):
+@pytest.fixture(scope="module")
+def listed_pages(pdf_pages, pages_json):
+    """The page map, plus the appendix's pages as "beyond"."""
+    beyond, repro = section_pages(pdf_pages, pages_json)
+    return {**pages_json, "beyond": list(range(beyond, repro))}
+
+
+def test_listings_in_the_pdf_show_the_code_not_the_call(pdf_pages, listed_pages):
     text = "\n".join(pdf_pages)
     assert "show_source(" not in text
     for part, functions in LISTINGS.items():
-        part_text = flat(page_text(pdf_pages, pages_json[part]))
+        part_text = flat(page_text(pdf_pages, listed_pages[part]))
         for fn in functions:
             def_line = inspect.getsource(fn).splitlines()[0]
             assert flat(def_line) in part_text, f"{def_line!r} not on the pages of part {part}"
 
 
-def test_each_listing_is_printed_once_on_its_parts_pages(pdf_pages, pages_json):
+def test_each_listing_is_printed_once_on_its_parts_pages(pdf_pages, listed_pages):
     for part, functions in LISTINGS.items():
         for fn in functions:
             header = re.compile(re.escape(listing_header(fn)) + r"(?!\d)")
             found = [n for n, page in enumerate(pdf_pages, 1) for _ in header.finditer(flat(page))]
             assert len(found) == 1, f"{fn.__name__}: {listing_header(fn)!r} printed on pages {found}"
-            assert found[0] in pages_json[part], \
-                f"{fn.__name__} is listed on page {found[0]}, not on a page of part {part} {pages_json[part]}"
+            assert found[0] in listed_pages[part], \
+                f"{fn.__name__} is listed on page {found[0]}, not on a page of part {part} {listed_pages[part]}"
 
 
 # --- the boxed answers ------------------------------------------------------------
