@@ -144,7 +144,8 @@ def compare(times, reference, digits=2):
     word = "slower" if low > 1 else "faster" if high < 1 else "the same within the spread"
     ratio = rounded(np.median(t) / np.median(r), digits)
     spread = between(ratios, digits=digits)
-    over = f"{t.size} rounds" if paired else f"{t.size} × {r.size} pairs of samples"
+    over = (f"{t.size} round" + "s" * (t.size > 1) if paired
+            else f"{t.size} × {r.size} pairs of samples")
     text = f"{word} ({ratio} times the time; {spread} over {over})"
     phrase = Phrase(text, {"kind": "compare", "word": word, "low": repr(float(low)),
                            "high": repr(float(high)), "lo": spread.check["lo"], "hi": spread.check["hi"]})

@@ -10,9 +10,11 @@ code in forward_mode.py / reverse_mode.py performs it, in three columns:
     sigmoids     evaluations of sigma together with its slope sigma',
                  one per entry (one exp, one division, a few multiplies).
 
-Flops = 2 madds + elementwise + c * sigmoids with c about 10; only the
-madds grow faster than linearly in the sizes.  Memory is counted in
-numbers (multiply by 8 for bytes in float64) beyond A, B and x.
+Flops = 2 madds + elementwise + c * sigmoids with c about 10.  The madds
+and forward mode's row scaling (d1 d0 multiplies, fewer than the d1 d0 d2
+madds of the product after it) grow faster than linearly in the sizes, so
+the madds set the order.  Memory is counted in numbers (multiply by 8 for
+bytes in float64) beyond A, B and x.
 
 scaling.py checks these counts against the clock and the memory against
 tracemalloc.
@@ -63,6 +65,21 @@ def reverse_steps(d0, d1, d2):
 def totals(rows):
     """Column sums of step rows: {'madds', 'elementwise', 'sigmoids'}."""
     return {k: sum(r[k] for r in rows) for k in ("madds", "elementwise", "sigmoids")}
+
+
+def madds_gap(d0, d1, d2):
+    """Forward mode's multiply-adds minus reverse mode's, from the step rows:
+    d1 d2 (d0 - 1) + d0 (d2 - d1).  Negative exactly where
+    ``forward_needs_fewer``; zero where d0 = 1 and d1 = d2, or d2 = 1 and d0 = d1."""
+    return totals(forward_steps(d0, d1, d2))["madds"] - totals(reverse_steps(d0, d1, d2))["madds"]
+
+
+def forward_needs_fewer(d0, d1, d2):
+    """Whether forward mode needs fewer multiply-adds than reverse mode:
+    exactly when d0 = 1 and d2 < d1, or d2 = 1 and d0 < d1.  (For d0, d2 >= 2,
+    d1 d2 (d0 - 1) >= d1 d0 > d0 (d1 - d2); at d0 = 1 the gap is d2 - d1, at
+    d2 = 1 it is d0 - d1.)"""
+    return (d0 == 1 and d2 < d1) or (d2 == 1 and d0 < d1)
 
 
 def extra_memory(d0, d1, d2, *, chunk_size=None, block_rows=64):

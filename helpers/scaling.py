@@ -1,5 +1,7 @@
 """Part 1e, measured: the operation counts of complexity.py against the
-clock (log-log sweeps and their slopes) and the memory against tracemalloc.
+clock (log-log sweeps, their slopes, per round too) and the memory against
+tracemalloc.  Times come in interleaved rounds with their samples, so
+that helpers.bounds.compare can word each comparison from the samples.
 """
 
 import numpy as np
@@ -9,7 +11,7 @@ from .complexity import extra_memory
 from .machine import blas_threads
 from .methods import METHOD, METHODS, Inputs
 from .model import make_problem
-from .timing import loglog_slope, time_calls, traced_peak_bytes
+from .timing import MIN_SAMPLE_S, loglog_slope, time_calls, traced_peak_bytes
 
 SWEPT = ("forward", "reverse")      # the methods the sweeps time: keys of methods.METHOD
 
@@ -21,15 +23,17 @@ def sweep_plan(max_d, points=6):
     return [(n, n, n) for n in sorted({round(float(v)) for v in np.geomspace(max_d / 5, max_d, points)})]
 
 
-def sweep(shapes, *, repeats=3, seed=0, threads=1, min_sample_s=0.005):
-    """Median seconds of each method of SWEPT (NumPy, float64) at each
-    (d0, d1, d2) in ``shapes``, with NumPy's BLAS held to
-    ``threads`` threads (None: as it is).  One thread times the work itself:
-    no parallel speed-up that changes with size, no waiting for a second
-    core that another job holds.  Calls shorter than min_sample_s are looped
-    inside one sample.  Returns rows {'d0', 'd1', 'd2', 'forward_s',
-    'reverse_s', 'forward_madds', 'reverse_madds'} ('<key>_s' for each key
-    of SWEPT)."""
+def sweep(shapes, *, repeats=3, seed=0, threads=1, min_sample_s=MIN_SAMPLE_S):
+    """Seconds per call of each method of SWEPT (NumPy, float64) at each
+    (d0, d1, d2) in ``shapes``, with NumPy's BLAS held to ``threads``
+    threads (None: as it is).  One thread times the work itself: no
+    parallel speed-up that changes with size, no waiting for a second core
+    that another job holds.  At each shape the methods are timed in
+    ``repeats`` interleaved rounds (time_calls), so the k-th samples of the
+    two form a pair; a call shorter than min_sample_s is looped inside one
+    sample.  Returns rows {'d0', 'd1', 'd2', and for each key m of SWEPT
+    'm_s' (median), 'm_min_s', 'm_max_s', 'm_samples' (one per round),
+    'm_number' (calls per sample), 'm_madds' (exact count)}."""
     rows = []
     for d0, d1, d2 in shapes:
         A, B, x = make_problem(d0, d1, d2, seed=seed)
@@ -37,20 +41,56 @@ def sweep(shapes, *, repeats=3, seed=0, threads=1, min_sample_s=0.005):
         with blas_threads(threads):
             st = time_calls({m: (lambda m=m: METHOD[m].call(p)) for m in SWEPT},
                             repeats=repeats, warmup=1, min_sample_s=min_sample_s)
-        rows.append({"d0": d0, "d1": d1, "d2": d2,
-                     **{f"{m}_s": st[m]["median_s"] for m in SWEPT},
-                     **{f"{m}_madds": METHOD[m].madds(d0, d1, d2) for m in SWEPT}})
+        row = {"d0": d0, "d1": d1, "d2": d2}
+        for m in SWEPT:
+            row.update({f"{m}_s": st[m]["median_s"], f"{m}_min_s": st[m]["min_s"],
+                        f"{m}_max_s": st[m]["max_s"], f"{m}_samples": st[m]["samples"],
+                        f"{m}_number": st[m]["number"], f"{m}_madds": METHOD[m].madds(d0, d1, d2)})
+        rows.append(row)
     return rows
 
 
 def sweep_slopes(rows, vary):
-    """{mode: (fitted, predicted)}: log-log slope of the measured times
+    """{mode: (fitted, predicted)}: log-log slope of the median times
     against the varied size ('d0', 'd1', 'd2'; 'square' uses d0), and the
     slope of the exact multiply-add counts at the same sizes."""
     n = [r["d0" if vary == "square" else vary] for r in rows]
     return {m: (loglog_slope(n, [r[f"{m}_s"] for r in rows]),
                 loglog_slope(n, [r[f"{m}_madds"] for r in rows]))
             for m in SWEPT}
+
+
+def round_slopes(rows, vary):
+    """{mode: array}: the log-log slope fitted to each round's samples
+    alone (the k-th sample at every size), one slope per round: how far
+    the fitted slope moves with the noise of the rounds."""
+    n = [r["d0" if vary == "square" else vary] for r in rows]
+    rounds = min(len(r[f"{m}_samples"]) for r in rows for m in SWEPT)
+    return {m: np.array([loglog_slope(n, [r[f"{m}_samples"][k] for r in rows]) for k in range(rounds)])
+            for m in SWEPT}
+
+
+def product_timing(d1, d2, *, repeats=3, seed=0, threads=1, min_sample_s=MIN_SAMPLE_S):
+    """time_calls stats of the two products in which forward and reverse
+    mode differ at d0 = 1: 'BV', B (d2, d1) times a one-column matrix
+    (forward mode's B T2), and 'vB', a d2-vector times B (reverse mode's
+    ybar3 B), in interleaved rounds, BLAS held to ``threads`` threads."""
+    A, B, x = make_problem(1, d1, d2, seed=seed)
+    V, v = A.copy(), np.ones(d2)            # T2 has A's shape (d1, 1) at d0 = 1
+    with blas_threads(threads):
+        return time_calls({"BV": lambda: B @ V, "vB": lambda: v @ B}, repeats=repeats, warmup=1,
+                          min_sample_s=min_sample_s)
+
+
+def word_groups(points, words, name):
+    """'the same within the spread at $d_0$ = 1, 2; slower at $d_0$ = 4, 8':
+    the points grouped by their word, groups in order of first appearance."""
+    if len(points) != len(words) or not points:
+        raise ValueError(f"word_groups: {len(points)} points and {len(words)} words")
+    groups = {}
+    for p, w in zip(points, words):
+        groups.setdefault(str(w), []).append(str(p))
+    return "; ".join(f"{w} at {name} = {', '.join(ps)}" for w, ps in groups.items())
 
 
 def measured_memory(d0, d1, d2, *, chunk_size, seed=0):
@@ -65,6 +105,6 @@ def measured_memory(d0, d1, d2, *, chunk_size, seed=0):
         numbers = extra_memory(d0, d1, d2, chunk_size=chunk_size if m.chunked else None)[m.memory]
         m.call(p)
         rows.append({"key": m.key,
-                     "mode": f"{m.label}, chunk_size={chunk_size}" if m.chunked else m.label,
+                     "mode": f"{m.label}, chunk size {chunk_size}" if m.chunked else m.label,
                      "predicted_bytes": 8 * numbers, "measured_bytes": traced_peak_bytes(lambda: m.call(p))})
     return rows

@@ -1,8 +1,11 @@
-"""Timing for parts 1e and 1f; the functions return numbers.
+"""Timing for parts 1e and 1f; the functions return numbers (and, for the
+report, the words that state them).
 
-Nothing here prints or plots.  Times are wall-clock (time.perf_counter)
-medians over repeats; several callables are timed round-robin so that a
-burst of background load on a shared machine hits them alike.
+Nothing here prints or plots.  Times are wall-clock (time.perf_counter).
+Several callables are timed in interleaved rounds, so that a burst of
+background load on a shared machine hits them alike and samples taken in
+the same round form pairs; a fast callable is looped inside one sample
+until the sample lasts ``min_sample_s`` (as timeit's autorange does).
 """
 
 import csv
@@ -15,38 +18,60 @@ from pathlib import Path
 import numpy as np
 
 from ._checks import check_count
+from .bounds import between, compare, number
+from .claims import Phrase
 from .machine import background_load, cpu_seconds, peak_meter
 
 PROJECT = Path(__file__).resolve().parents[1]    # the folder above helpers/: relative results go here
+MIN_SAMPLE_S = 0.02     # parts 1e and 1f: a call shorter than this is looped inside one sample
+
+
+def _per_fn(fns, value, what, minimum):
+    """{name: count} from one count for all or a dict {name: count}."""
+    if not isinstance(value, dict):
+        value = check_count(what, value, minimum=minimum)
+        return {k: value for k in fns}
+    missing = set(fns) - set(value)
+    if missing:
+        raise ValueError(f"{what}: no count for {sorted(missing)}")
+    return {k: check_count(f"{what}[{k!r}]", value[k], minimum=minimum) for k in fns}
 
 
 def time_calls(fns, *, repeats=5, warmup=1, min_sample_s=0.0, device="cpu", results=None):
-    """Median wall time of each callable in ``fns`` ({name: fn()}).
+    """Wall time per call of each callable in ``fns`` ({name: fn()}), in rounds.
 
-    Rounds run every function once in turn (after ``warmup`` untimed calls
-    each).  A sample loops a fast fn ``number`` times (chosen from the last
-    warm-up) to last at least ``min_sample_s``.  Returns {name: {'median_s',
-    'min_s', 'max_s', 'spread' ((max-min)/median), 'samples', 'repeats',
-    'warmup', 'number', 'peak_extra_bytes', 'background_load'}}, the last
-    from background_load over all the rounds.  Last return values go into
-    the dict ``results`` if one is given.
+    repeats: timed samples, one per round; warmup: untimed calls before the
+        rounds.  Each an int for every fn or a dict {name: int}.  Round k
+        runs, in turn, every fn with more than k repeats, so samples with
+        the same index were taken in the same round (pairs for
+        ``compare_timings``).
+    min_sample_s: a sample loops fn ``number`` times, chosen from the last
+        warm-up, so that it lasts at least this long (1 without a warm-up);
+        a sample is the mean time per call of its loop.
+    Returns {name: {'median_s', 'min_s', 'max_s', 'spread' ((max-min)/median),
+    'samples', 'repeats', 'warmup', 'number', 'peak_extra_bytes',
+    'background_load'}}, the last from background_load over all the rounds.
+    Last return values go into the dict ``results`` if one is given.
     """
-    repeats, warmup = check_count("repeats", repeats), check_count("warmup", warmup, minimum=0)
+    repeats = _per_fn(fns, repeats, "repeats", 1)
+    warmup = _per_fn(fns, warmup, "warmup", 0)
     cuda = str(device).startswith("cuda")
     sync = __import__("torch").cuda.synchronize if cuda else (lambda: None)
     start, stop = peak_meter(device)
     number, samples, peak = {}, {k: [] for k in fns}, {k: None for k in fns}
     for name, fn in fns.items():
         t = math.inf
-        for _ in range(warmup):
+        for _ in range(warmup[name]):
             t0 = time.perf_counter()
             fn()
             sync()
             t = time.perf_counter() - t0
         number[name] = 1 if t == math.inf else max(1, math.ceil(min_sample_s / max(t, 1e-9)))
     cpu0, wall0 = cpu_seconds(), time.perf_counter()
-    for _ in range(repeats):
+    for k in range(max(repeats.values(), default=0)):
         for name, fn in fns.items():
+            if k >= repeats[name]:
+                continue
             out = None                      # free the last result before measuring
             start()
             t0 = time.perf_counter()
@@ -64,10 +89,43 @@ def time_calls(fns, *, repeats=5, warmup=1, min_sample_s=0.0, device="cpu", resu
         med = float(np.median(s))
         stats[name] = {"median_s": med, "min_s": min(s), "max_s": max(s),
                        "spread": (max(s) - min(s)) / med, "samples": s,
-                       "repeats": repeats, "warmup": warmup, "number": number[name],
+                       "repeats": repeats[name], "warmup": warmup[name], "number": number[name],
                        "peak_extra_bytes": peak[name],
                        "background_load": load}
     return stats
+
+
+def compare_timings(timed, reference):
+    """``helpers.bounds.compare`` of two fns timed by one ``time_calls``
+    (their stats dicts, or rows holding their 'samples'), over the rounds
+    both took part in: "slower (940 times the time; from 870 to 1000 over 3
+    rounds)", with .word, .ratio, .spread.  Never raises on noise."""
+    a, b = timed["samples"], reference["samples"]
+    n = min(len(a), len(b))
+    return compare(a[:n], b[:n])
+
+
+_UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
+
+
+def _unit(t):
+    return next(((scale, name) for scale, name in _UNITS if t >= scale), _UNITS[-1])
+
+
+def seconds(t, digits=3):
+    """A measured time as text with its unit, rounded to nearest: '14.6 s', '86.1 ms'."""
+    scale, name = _unit(float(t))
+    value = number(float(t) / scale, digits)
+    return Phrase(f"{value} {name}", {"kind": "value", "value": repr(float(t))})
+
+
+def seconds_range(samples, digits=3):
+    """The range of measured times, widened outward, in the unit of their
+    median: 'from 14.2 to 15.3 s' (one value: '14.6 s')."""
+    s = np.asarray(samples, dtype=float)
+    scale, name = _unit(float(np.median(s)))
+    span = between(s / scale, digits=digits)
+    return Phrase(f"{span} {name}", span.check)
 
 
 def traced_peak_bytes(fn):

@@ -9,6 +9,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from ._plots import figure_axes
 from .methods import METHOD, ROLES
 from .scaling import SWEPT, sweep_slopes
+from .timing import seconds
 
 COLORS = dict(zip(SWEPT, ("tab:blue", "tab:orange")))
 ROLE_COLORS = dict(zip(ROLES, ("tab:blue", "tab:red", "tab:gray", "tab:green", "tab:purple")))
@@ -19,7 +20,8 @@ def _ratio(v):
 
 
 def plot_sweep(rows, vary, *, ax=None, legend=True):
-    """Log-log median times of both modes against the varied size, with
+    """Log-log median times of both modes against the varied size (whiskers:
+    fastest to slowest sample, where the rows have them), with
     least-squares lines, each labelled with its fitted slope and the slope
     of the exact multiply-add counts at the same sizes.
     rows: from helpers.scaling.sweep; vary: 'square', 'd0', 'd1' or 'd2'."""
@@ -29,7 +31,11 @@ def plot_sweep(rows, vary, *, ax=None, legend=True):
     for mode, (fitted, predicted) in sweep_slopes(rows, vary).items():
         t = np.array([r[f"{mode}_s"] for r in rows])
         line = np.exp(np.polyval(np.polyfit(np.log(n), np.log(t), 1), np.log(n)))
-        ax.loglog(n, t, "o", color=COLORS[mode], label=METHOD[mode].label)
+        lo, hi = (np.array([r.get(f"{mode}_{k}_s", m) for r, m in zip(rows, t)]) for k in ("min", "max"))
+        ax.errorbar(n, t, yerr=[t - lo, hi - t], fmt="o", capsize=2, color=COLORS[mode],
+                    label=METHOD[mode].label)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
         ax.loglog(n, line, "-", color=COLORS[mode],
                   label=f"slope {fitted:.2f} (counts {predicted:.2f})")
     ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
@@ -42,9 +48,9 @@ def plot_sweep(rows, vary, *, ax=None, legend=True):
         fixed = ", ".join(f"$d_{k[1]}$" for k in ("d0", "d1", "d2") if k != vary)
         ax.set_xlabel(f"$d_{vary[1]}$ ({fixed} = {rows[0]['d1' if vary != 'd1' else 'd0']})")
         ax.set_title(f"varying $d_{vary[1]}$")
-    ax.set_ylabel("seconds (median)")
+    ax.set_ylabel("seconds per call (median)")
     if legend:
-        ax.legend(fontsize="small", loc="upper left")
+        ax.legend(fontsize="small", loc="lower right")     # the times rise to the right
     ax.grid(True, which="major", alpha=0.3)
     return fig
 
@@ -62,14 +68,15 @@ def plot_timings(rows, *, ax=None, title=None):
     ax.barh(y, med, xerr=err, capsize=2,
             color=[ROLE_COLORS[r["role"]] for r in rows])
     for yi, r in zip(y, rows):
-        ax.text(r["max_s"] * 1.2, yi, f"{r['median_s']:.3g} s, {_ratio(r['vs_autograd'])}"
-                " x autograd", va="center", fontsize="small")
+        ax.text(r["max_s"] * 1.2, yi, f"{seconds(r['median_s'])}, {_ratio(r['vs_autograd'])}"
+                " × autograd", va="center", fontsize="small")
     ax.set_yticks(y, [r["method"] for r in rows])
     ax.set_xscale("log")
     ax.set_xlim(med.min() / 2, max(r["max_s"] for r in rows) * 100)
     ax.set_xlabel("seconds (bar: median; whiskers: fastest to slowest call)")
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in ROLE_COLORS.values()]
-    ax.legend(handles, ROLE_COLORS, fontsize="small", loc="lower right")
+    ax.legend(handles, ROLE_COLORS, fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.2),
+              ncol=len(ROLE_COLORS), frameon=False)          # below the axes, clear of the labels
     if title:
         ax.set_title(title)
     return fig

@@ -2,10 +2,11 @@
 the performance checks of ``python -m helpers.bench``.
 
 Used by notebooks/1f_timing.ipynb and by ``python -m helpers.bench``.
-The O(d^2) methods get one warm-up and ``repeats`` timed calls; the O(d^3)
-ones (GEMM, forward mode: seconds each at d = 8000) are warmed up at a
-small size and timed ``slow_repeats`` times; a peer that only adds context
-(jacfwd) is timed once.  The two probes, the bare GEMM and the bare
+All methods are timed in the same interleaved rounds: the O(d^2) ones get
+one warm-up and ``repeats`` rounds; the O(d^3) ones (GEMM, forward mode:
+seconds each at d = 8000) the first ``slow_repeats`` rounds, warmed up at a
+small size (at d too where that is cheap); a peer that only adds context
+(jacfwd) the first round only.  The two probes, the bare GEMM and the bare
 matrix-vector product, are also timed at a second size, ``probe_d``, whose
 rates predict the forward/reverse time ratio at d without using the
 gradients' own times.  The functions return numbers and print nothing.
@@ -20,7 +21,7 @@ from .accuracy import max_rel_error
 from .machine import background_load, cpu_seconds, machine_info
 from .methods import METHOD, Inputs, runnable
 from .model import make_problem
-from .timing import time_calls
+from .timing import MIN_SAMPLE_S, seconds, seconds_range, time_calls
 
 
 def _inputs(A, B, x, *, chunk_size, device):
@@ -40,36 +41,45 @@ def _inputs(A, B, x, *, chunk_size, device):
 
 
 PROBES = ("gemm", "matvec")      # rates measured apart from the gradients
+WARM_AT_D_S = 1.0                # a slow method predicted to take less is warmed up at d itself
 
 
-def _time(methods, p, *, repeats, slow_repeats, device, results):
-    """time_calls stats of ``methods`` on ``p``: the fast ones after one
-    warm-up, the slow ones ``slow_repeats`` times, the context ones once."""
-    groups = ((lambda m: not m.slow, repeats, 1),
-              (lambda m: m.slow and not m.context, slow_repeats, 0),
-              (lambda m: m.context, 1, 0))
-    stats = {}
-    for member, n, warmup in groups:
-        fns = {m.key: (lambda m=m: m.call(p)) for m in methods if member(m)}
-        if fns:
-            stats.update(time_calls(fns, repeats=n, warmup=warmup, device=device, results=results))
-    return stats
+def _plan(methods, *, repeats, slow_repeats, small_s, scale):
+    """({key: timed rounds}, {key: warm-ups at d}): the fast methods one
+    warm-up and ``repeats`` rounds, the slow ones ``slow_repeats`` rounds,
+    the context ones one round; a slow or context method is warmed up at d
+    only where its call at the small size, times ``scale`` (the growth of
+    d^3), predicts under WARM_AT_D_S, else its small call was its warm-up."""
+    rounds, warm = {}, {}
+    for m in methods:
+        rounds[m.key] = 1 if m.context else slow_repeats if m.slow else repeats
+        warm[m.key] = 1 if not m.slow or small_s.get(m.key, 0.0) * scale < WARM_AT_D_S else 0
+    return rounds, warm
 
 
 def _calls(m, st):
-    """How a method was timed: '7 + 1' (timed + warm-up), '3 + 1 small', '1 + 1 small, context'."""
-    return f"{st['repeats']} + 1" + (" small" if m.slow else "") + (", context" if m.context else "")
+    """How a method was timed: timed samples (x calls looped in each) + warm-ups
+    at d, or '1 small' where its only warm-up was at the small size:
+    '7 × 20 + 1', '3 + 1 small', '1 + 1 small, context'."""
+    looped = f" × {st['number']}" if st["number"] > 1 else ""
+    warm = f"{st['warmup']}" if st["warmup"] else "1 small"
+    return f"{st['repeats']}{looped} + {warm}" + (", context" if m.context else "")
 
 
 def timing_study(d=8000, *, repeats=7, slow_repeats=3, warmup_d=256, chunk_size=0,
-                 seed=0, device="cpu", probe_d=None):
+                 seed=0, device="cpu", probe_d=None, min_sample_s=MIN_SAMPLE_S):
     """Time every method of ``methods.METHODS`` at d0 = d1 = d2 = d, float64,
     and the two PROBES again at ``probe_d`` (default d // 2).
 
+    All methods at d are timed by one ``time_calls`` in interleaved rounds:
+    the fast ones in ``repeats`` rounds after one warm-up, the slow ones in
+    the first ``slow_repeats`` rounds, the context ones in the first; a
+    call shorter than ``min_sample_s`` is looped inside its sample.  Every
+    method is first called once at ``warmup_d`` (library start-up).
     Returns {'machine', 'params', 'rows', 'probes', 'agreement', 'wall_s',
     'background_load'}: one row per method ('method': its label, 'key',
-    'role', median/min/max seconds, spread, repeats, peak extra bytes, GB/s
-    or GFLOP/s, ratios to f, to PyTorch autograd and to the GEMM), the
+    'role', time_calls' stats with its 'samples', 'calls', GB/s or GFLOP/s,
+    ratios of medians to f, to PyTorch autograd and to the GEMM), the
     probes' time_calls stats at probe_d ({key: stats}; probe_d is in
     'params'), and {key: max relative difference} of each gradient from our
     reverse mode.
@@ -81,16 +91,24 @@ def timing_study(d=8000, *, repeats=7, slow_repeats=3, warmup_d=256, chunk_size=
     t_start, cpu_start = time.perf_counter(), cpu_seconds()
     small = _inputs(*make_problem(warmup_d, warmup_d, warmup_d, seed=seed),
                     chunk_size=chunk_size and max(1, chunk_size * warmup_d // d), device=device)
+    small_s = {}
     for m in runnable(small):                   # library start-up, at a small size
+        t0 = time.perf_counter()
         m.call(small)
-    timing = {"repeats": repeats, "slow_repeats": slow_repeats, "device": device}
+        small_s[m.key] = time.perf_counter() - t0
+    plan = dict(repeats=repeats, slow_repeats=slow_repeats, small_s=small_s)
+    timing = {"min_sample_s": min_sample_s, "device": device}
     probe = _inputs(*make_problem(probe_d, probe_d, probe_d, seed=seed), chunk_size=0, device=device)
-    probes = _time([METHOD[k] for k in PROBES], probe, results=None, **timing)
+    rounds, warm = _plan([METHOD[k] for k in PROBES], scale=(probe_d / warmup_d) ** 3, **plan)
+    probes = time_calls({k: (lambda k=k, q=probe: METHOD[k].call(q)) for k in PROBES},
+                        repeats=rounds, warmup=warm, **timing)
     del probe
     p = _inputs(*make_problem(d, d, d, seed=seed), chunk_size=chunk_size, device=device)
     methods = sorted(runnable(p), key=lambda m: (m.slow, m.context))   # the fast ones first
+    rounds, warm = _plan(methods, scale=(d / warmup_d) ** 3, **plan)
     out = {}
-    stats = _time(methods, p, results=out, **timing)
+    stats = time_calls({m.key: (lambda m=m: m.call(p)) for m in methods},
+                       repeats=rounds, warmup=warm, results=out, **timing)
     matrix_bytes = 8 * d * d
     rows = []
     for m in methods:
@@ -107,7 +125,7 @@ def timing_study(d=8000, *, repeats=7, slow_repeats=3, warmup_d=256, chunk_size=
                  for m in methods if m.gradient and m.key != "reverse"}
     params = {"d": d, "repeats": repeats, "slow_repeats": slow_repeats, "warmup_d": warmup_d,
               "chunk_size": chunk_size, "seed": seed, "device": device, "dtype": "float64",
-              "probe_d": probe_d}
+              "probe_d": probe_d, "min_sample_s": min_sample_s}
     return {"machine": machine_info(device), "params": params, "rows": rows, "probes": probes,
             "agreement": agreement, "wall_s": time.perf_counter() - t_start,
             "background_load": background_load(cpu_start, t_start)}
@@ -178,10 +196,11 @@ def mode_comparison(study):
 
 
 def summary_rows(study):
-    """study['rows'] as display strings: times, calls, ratios, rate, memory."""
+    """study['rows'] as display strings: times with their unit (the range
+    widened outward), calls, ratios, rate, memory."""
     g = lambda v, fmt: "-" if v is None else format(v, fmt)
-    return [{"method": r["method"], "median s": g(r["median_s"], ".3g"),
-             "range s": f"{r['min_s']:.3g} to {r['max_s']:.3g}" if r["repeats"] > 1 else "-",
+    return [{"method": r["method"], "median": str(seconds(r["median_s"])),
+             "range": str(seconds_range(r["samples"])) if r["repeats"] > 1 else "-",
              "calls": r["calls"],
              "vs f": g(r["vs_f"], ".3g"), "vs autograd": g(r["vs_autograd"], ".3g"),
              "vs GEMM": g(r["vs_gemm"], ".3g"),
@@ -193,10 +212,10 @@ def summary_rows(study):
 
 def summary_tables(study):
     """summary_rows split in two tables narrow enough for a page:
-    (times: method, median, range, calls, extra MiB;
-     ratios: method, vs f, vs autograd, vs GEMM, rate)."""
+    (times: method, median, range, calls, rate, extra MiB;
+     ratios of medians: method, vs f, vs autograd, vs GEMM)."""
     rows = summary_rows(study)
     pick = lambda *cols: [{c: r[c] for c in ("method", *cols)} for r in rows]
-    return (pick("median s", "range s", "calls", "extra MiB"),
-            pick("vs f", "vs autograd", "vs GEMM", "rate"))
+    return (pick("median", "range", "calls", "rate", "extra MiB"),
+            pick("vs f", "vs autograd", "vs GEMM"))
 

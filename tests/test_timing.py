@@ -14,6 +14,7 @@ import math
 import os
 import time
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -33,8 +34,12 @@ from helpers.machine import background_load, blas_threads, cpu_seconds, machine_
 from helpers.methods import METHODS
 from helpers.model import make_problem, stages
 from helpers.reverse_mode import f_and_grad_reverse, f_and_grad_reverse_fused
-from helpers.scaling import measured_memory, sweep, sweep_plan, sweep_slopes
-from helpers.timing import loglog_slope, save_results, time_calls, traced_peak_bytes
+from helpers.scaling import (
+    measured_memory, product_timing, round_slopes, sweep, sweep_plan, sweep_slopes, word_groups,
+)
+from helpers.timing import (
+    compare_timings, loglog_slope, save_results, seconds, seconds_range, time_calls, traced_peak_bytes,
+)
 from helpers.timing_plots import plot_timings
 from helpers.timing_study import mode_comparison, summary_rows, targets, timing_study
 
@@ -149,7 +154,7 @@ def test_measured_memory_matches_extra_memory():
     by = {r["key"]: r for r in rows}
     chunked = "forward_chunked"
     assert list(by) == ["forward", chunked, "reverse", "reverse_fused"]
-    assert [r["mode"] for r in rows] == ["forward", f"forward chunked, chunk_size={MEM_CHUNK}",
+    assert [r["mode"] for r in rows] == ["forward", f"forward chunked, chunk size {MEM_CHUNK}",
                                          "reverse", "reverse fused"]           # the labels shown
     full, part = extra_memory(*MEM_SHAPE), extra_memory(*MEM_SHAPE, chunk_size=MEM_CHUNK)
     assert by["forward"]["predicted_bytes"] == 8 * full["forward"]
@@ -227,12 +232,46 @@ def test_sweep_rows():
     rows = sweep(shapes, repeats=2, min_sample_s=0.0)
     assert [(r["d0"], r["d1"], r["d2"]) for r in rows] == shapes
     for r, shape in zip(rows, shapes):
-        assert set(r) == {"d0", "d1", "d2", "forward_s", "reverse_s",
-                          "forward_madds", "reverse_madds"}
+        assert set(r) == {"d0", "d1", "d2"} | {f"{m}_{k}" for m in ("forward", "reverse") for k in
+                                               ("s", "min_s", "max_s", "samples", "number", "madds")}
+        for m in ("forward", "reverse"):
+            s = r[f"{m}_samples"]
+            assert len(s) == 2 and r[f"{m}_number"] == 1          # one sample per round, kept
+            assert (r[f"{m}_min_s"], r[f"{m}_max_s"]) == (min(s), max(s))
+            assert r[f"{m}_s"] == pytest.approx(float(np.median(s)))
         assert r["forward_s"] > 0 and r["reverse_s"] > 0
         assert math.isfinite(r["forward_s"]) and math.isfinite(r["reverse_s"])
         assert r["forward_madds"] == forward_madds(*shape)
         assert r["reverse_madds"] == reverse_madds(*shape)
+
+
+def test_sweep_loops_small_calls_to_min_sample_s():
+    """At tiny sizes a sample is many calls: none is shorter than min_sample_s."""
+    (row,) = sweep([(3, 4, 5)], repeats=2, min_sample_s=0.002)
+    for m in ("forward", "reverse"):          # a call takes microseconds: each sample loops it
+        assert row[f"{m}_number"] > 1 and len(row[f"{m}_samples"]) == 2
+
+
+def test_round_slopes_fit_each_round_alone():
+    rows = [{"d0": n, "forward_samples": [n**3, 2 * n**3, n**2.5], "reverse_samples": [n**2, n, 5 * n**2]}
+            for n in (10, 20, 40)]
+    slopes = round_slopes(rows, "square")
+    np.testing.assert_allclose(slopes["forward"], [3, 3, 2.5])
+    np.testing.assert_allclose(slopes["reverse"], [2, 1, 2])
+
+
+def test_product_timing_pairs_the_two_products():
+    st = product_timing(6, 5, repeats=3, min_sample_s=0.0)
+    assert set(st) == {"BV", "vB"} and all(len(s["samples"]) == 3 for s in st.values())
+    assert compare_timings(st["vB"], st["BV"]).word in ("slower", "faster", "the same within the spread")
+
+
+def test_word_groups():
+    assert word_groups([1, 2, 4, 8], ["faster", "slower", "faster", "slower"], "$d_0$") == \
+        "faster at $d_0$ = 1, 4; slower at $d_0$ = 2, 8"
+    assert word_groups([3], ["the same within the spread"], "n") == "the same within the spread at n = 3"
+    with pytest.raises(ValueError, match="2 points and 1 words"):
+        word_groups([1, 2], ["slower"], "n")
 
 
 def _synthetic_rows(vary, sizes, other=10, c=1e-9):
@@ -291,6 +330,40 @@ def test_time_calls_structure_and_round_robin():
         assert st["median_s"] == pytest.approx(float(np.median(st["samples"])))
         assert st["spread"] == pytest.approx((st["max_s"] - st["min_s"]) / st["median_s"])
     assert results == {"a": 7, "b": -8}              # the last return values
+
+
+def test_time_calls_rounds_per_function():
+    """A dict of repeats: each fn takes part in the first rounds only, so
+    samples with the same index come from the same round."""
+    log = []
+    fns = {k: (lambda k=k: log.append(k)) for k in ("fast", "slow", "once")}
+    stats = time_calls(fns, repeats={"fast": 3, "slow": 2, "once": 1},
+                       warmup={"fast": 1, "slow": 0, "once": 0})
+    assert log == ["fast"] + ["fast", "slow", "once"] + ["fast", "slow"] + ["fast"]
+    assert [stats[k]["repeats"] for k in fns] == [3, 2, 1]
+    assert [len(stats[k]["samples"]) for k in fns] == [3, 2, 1]
+    assert [stats[k]["warmup"] for k in fns] == [1, 0, 0]
+    with pytest.raises(ValueError, match=r"repeats: no count for \['once'\]"):
+        time_calls(fns, repeats={"fast": 1, "slow": 1})
+    with pytest.raises(ValueError, match=r"warmup\['slow'\] must be >= 0, got -1"):
+        time_calls(fns, warmup={"fast": 1, "slow": -1, "once": 0})
+
+
+def test_compare_timings_uses_the_common_rounds():
+    a = {"samples": [2.0, 2.2, 9.0]}           # a third round that b did not take part in
+    b = {"samples": [1.0, 1.0]}
+    c = compare_timings(a, b)
+    assert c.word == "slower" and str(c.spread) == "from 2.0 to 2.2"
+    assert str(c).endswith("over 2 rounds)")
+    assert compare_timings(b, a).word == "faster"
+    assert compare_timings({"samples": [1.0, 1.2]}, {"samples": [1.1, 1.1]}).word == "the same within the spread"
+
+
+def test_seconds_in_words():
+    assert seconds(14.62) == "14.6 s" and seconds(0.0861) == "86.1 ms" and seconds(3.1e-6) == "3.10 µs"
+    assert seconds_range([0.0142, 0.0153, 0.0149]) == "from 14.2 to 15.3 ms"
+    assert seconds_range([0.01421, 0.01539]) == "from 14.2 to 15.4 ms"       # widened outward
+    assert seconds_range([2.0, 2.0]) == "2.00 s"
 
 
 def test_time_calls_without_warmup():
@@ -515,18 +588,44 @@ def test_study_rows_cover_every_method(study):
         assert r["method"] == LABELS[name]
         assert r["min_s"] <= r["median_s"] <= r["max_s"] and r["min_s"] > 0
         assert r["repeats"] == len(r["samples"]) == (1 if name in SLOW else 2)
-        assert r["calls"] == ("1 + 1 small, context" if name == "jacfwd"
-                              else "1 + 1 small" if name in SLOW else "2 + 1")
+        # warm-ups at d: always for the fast ones; for a slow one where its small call predicts it cheap
+        assert r["warmup"] in ((0, 1) if name in SLOW else (1,))
+        looped = f" × {r['number']}" if r["number"] > 1 else ""
+        warm = "1" if r["warmup"] else "1 small"
+        assert r["calls"] == f"{r['repeats']}{looped} + {warm}" + (", context" if name == "jacfwd" else "")
+        assert r["number"] >= 1 and (r["number"] == 1 or r["warmup"] == 1)   # loops need a warm-up at d
         reads, t = GB_READS.get(name), r["median_s"]
         assert r["GB_per_s"] == (reads and pytest.approx(reads * 8 * STUDY_D**2 / t / 1e9)), name
         assert r["GFLOP_per_s"] == (pytest.approx(2 * STUDY_D**3 / t / 1e9) if name in GFLOPS else None)
     assert {r["role"] for r in study["rows"]} == set(methods.ROLES)
     assert study["params"] == {"d": STUDY_D, "repeats": 2, "slow_repeats": 1, "warmup_d": 16,
                                "chunk_size": 8, "seed": 0, "device": "cpu",
-                               "dtype": "float64", "probe_d": STUDY_D // 2}
+                               "dtype": "float64", "probe_d": STUDY_D // 2, "min_sample_s": 0.02}
     assert set(study["probes"]) == {"gemm", "matvec"}
     assert study["probes"]["gemm"]["repeats"] == 1 and study["probes"]["matvec"]["repeats"] == 2
     assert {"cpu", "numpy", "torch"} <= set(study["machine"]) and study["wall_s"] > 0
+
+
+@pytest.mark.parametrize("limit, warm_slow", [(0.0, 0), (math.inf, 1)])
+def test_study_warms_slow_methods_at_d_only_where_cheap(monkeypatch, limit, warm_slow):
+    from helpers import timing_study as ts
+    monkeypatch.setattr(ts, "WARM_AT_D_S", limit)
+    rows = {r["key"]: r for r in ts.timing_study(d=20, repeats=2, slow_repeats=1, warmup_d=8)["rows"]}
+    for key, r in rows.items():
+        assert r["warmup"] == (warm_slow if key in SLOW else 1), key
+        assert r["calls"].endswith("1 small" + (", context" if key == "jacfwd" else "")) == \
+            (key in SLOW and not warm_slow)
+
+
+def test_study_plan_puts_every_method_in_the_same_rounds():
+    from helpers.timing_study import _plan
+    ms = [m for m in METHODS if not m.chunked]
+    small = {m.key: 1e-3 for m in ms}
+    rounds, warm = _plan(ms, repeats=7, slow_repeats=3, small_s=small, scale=10.0)      # 10 ms at d: cheap
+    assert rounds == {m.key: 1 if m.context else 3 if m.slow else 7 for m in ms}
+    assert set(warm.values()) == {1}
+    rounds, warm = _plan(ms, repeats=7, slow_repeats=3, small_s=small, scale=1e4)       # 10 s at d
+    assert warm == {m.key: 0 if m.slow else 1 for m in ms}
 
 
 def test_a_new_method_is_one_record(monkeypatch):
@@ -616,7 +715,8 @@ def _fake_study(peak_bytes, d=10, chunk_size=0):
              "torch_autograd": 4.0, "gemm": 10.0, "forward": 20.0, "jacfwd": 30.0}
     if chunk_size:
         times["forward_chunked"] = 10.5
-    rows = [{"method": LABELS[k], "key": k, "role": "ours", "median_s": t, "min_s": t, "max_s": t, "repeats": 1, "calls": "1 + 1",
+    rows = [{"method": LABELS[k], "key": k, "role": "ours", "median_s": t, "min_s": t, "max_s": t, "repeats": 1,
+             "samples": [t], "number": 1, "warmup": 1, "calls": "1 + 1",
              "vs_f": t, "vs_autograd": t / 4.0, "vs_gemm": t / 10.0, "GB_per_s": None, "GFLOP_per_s": None,
              "peak_extra_bytes": peak_bytes} for k, t in times.items()]
     probes = {"gemm": {"median_s": 10.0 / 8}, "matvec": {"median_s": 0.5 / 4}}
@@ -703,3 +803,117 @@ def test_bench_saves_results(tmp_path, capsys, monkeypatch):
     assert {r["key"] for r in saved_rows} == {m.key for m in METHODS} - {"forward_chunked"}
     assert {r["method"] for r in saved_rows} == {m.label for m in METHODS} - {"forward chunked"}
     assert (tmp_path / "bench_cpu_d24_history.csv").exists()
+
+
+# --------------------------------------------- the notebooks' words, planted
+# The sentences of parts 1e and 1f word measured comparisons from samples.
+# Their code cells run here on planted timings (no clock): an inversion of
+# the expected order must change the words and raise nothing.
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def run_code_cells(stem, params, monkeypatch):
+    """Run the code cells of notebooks/<stem>.ipynb in order (the parameters
+    cell replaced by ``params``) in one namespace; returns {name: text} of
+    the records the cells made.  Figures are closed, displays go nowhere."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import IPython.display
+    from helpers import claims
+
+    records = {}
+
+    def publish(data):                  # what a kernel would show: the recorded values
+        if claims.VALUE_MIME in data:
+            value = data[claims.VALUE_MIME]
+            assert value["name"] not in records, f"{value['name']} recorded twice"
+            records[value["name"]] = value["text"]
+    monkeypatch.setattr(claims, "_publish", publish)
+    monkeypatch.setattr(IPython.display, "display", lambda *a, **k: None)
+    cells = json.loads((NOTEBOOKS / f"{stem}.ipynb").read_text())["cells"]
+    ns = {}
+    for cell in cells:
+        src = "".join(cell["source"])
+        if cell["cell_type"] != "code":
+            continue
+        if "parameters" in cell["metadata"].get("tags", []):
+            src = "\n".join(f"{k} = {v!r}" for k, v in params.items())
+        exec(compile(src, f"{stem}:{cell['id']}", "exec"), ns)
+        plt.close("all")
+    return records
+
+
+def _planted_sweep(forward_faster_at):
+    """sweep() on planted samples: forward mode takes 1.5 times reverse mode's
+    time in every round, except at d0 in ``forward_faster_at``, where it takes 0.6."""
+    def fake(shapes, *, repeats=3, seed=0, threads=1, min_sample_s=0.02):
+        rows = []
+        for d0, d1, d2 in shapes:
+            rev = [1e-3 * (1 + 0.01 * k) for k in range(repeats)]
+            q = 0.6 if d0 in forward_faster_at else 1.5 * (d0 if d0 == d1 == d2 else 1)
+            fwd = [q * t for t in rev]
+            row = {"d0": d0, "d1": d1, "d2": d2}
+            for m, s in (("forward", fwd), ("reverse", rev)):
+                row.update({f"{m}_s": float(np.median(s)), f"{m}_min_s": min(s), f"{m}_max_s": max(s),
+                            f"{m}_samples": s, f"{m}_number": 1,
+                            f"{m}_madds": (forward_madds if m == "forward" else reverse_madds)(d0, d1, d2)})
+            rows.append(row)
+        return rows
+    return fake
+
+
+@pytest.mark.parametrize("faster_at, vB_slower, verdict", [
+    ((), True, "No $d_0$ shows forward mode faster, which agrees with the counts."),
+    ((1,), True, "can account for it"),
+    ((1,), False, "no measurement here explains it"),
+    ((4,), True, "no measurement here explains it"),
+    ((1, 4), True, "which can account for it there"),
+])
+def test_1e_words_follow_a_planted_inversion(monkeypatch, faster_at, vB_slower, verdict):
+    from helpers import scaling
+    monkeypatch.setattr(scaling, "sweep", _planted_sweep(faster_at))
+    bv = [1e-3, 1.1e-3, 1.05e-3]
+    vb = [t * (1.3 if vB_slower else 0.7) for t in bv]
+    monkeypatch.setattr(scaling, "product_timing", lambda *a, **k: {"BV": {"samples": bv}, "vB": {"samples": vb}})
+    params = dict(d0=5, d1=4, d2=3, sweep_max_d=40, sweep_points=3, sweep_repeats=3, sweep_threads=1,
+                  few_inputs=[1, 4, 16], seed=0)
+    rec = run_code_cells("1e_complexity", params, monkeypatch)
+    clock = rec["few_clock"]
+    if faster_at:
+        assert f"faster at $d_0$ = {faster_at[0]}" in clock
+    assert "slower at $d_0$ = " in clock
+    assert verdict in rec["few_verdict"]
+    assert rec["vB_vs_BV"].startswith("slower" if vB_slower else "faster")
+
+
+def test_1f_words_follow_a_planted_inversion(monkeypatch):
+    """Forward mode planted faster than reverse mode in every round, reverse
+    mode overlapping autograd: the answer's words say so, nothing raises."""
+    from helpers import timing, timing_study as ts
+    fast = {"f": 1.0, "matvec": 0.5, "reverse": 2.0, "reverse_fused": 1.8, "torch_autograd": 2.0}
+    slow = {"gemm": 0.9, "forward": 1.0, "jacfwd": 3.0}                   # forward: half reverse's time
+    rows = []
+    for key, t in {**fast, **slow}.items():
+        n = 1 if key == "jacfwd" else 3
+        s = [t * (1 + 0.1 * (-1) ** k * (key == "torch_autograd")) for k in range(n)]
+        rows.append({"method": LABELS[key], "key": key, "role": methods.METHOD[key].role, "median_s": float(np.median(s)),
+                     "min_s": min(s), "max_s": max(s), "spread": 0.0, "samples": s, "repeats": n, "warmup": 1,
+                     "number": 1, "calls": f"{n} + 1", "peak_extra_bytes": 0, "background_load": None,
+                     "GB_per_s": None, "GFLOP_per_s": None, "vs_f": t, "vs_autograd": t / 2, "vs_gemm": t / 0.9})
+    study = {"rows": rows, "params": {"d": 10, "chunk_size": 0, "probe_d": 5, "min_sample_s": 0.02},
+             "machine": {"cpu": "planted", "cores_usable": 2, "numpy": "-", "torch": "-"},
+             "probes": {"gemm": {"median_s": 1e-3}, "matvec": {"median_s": 1e-4}},
+             "agreement": {k: 1e-16 for k in ("forward", "reverse_fused", "torch_autograd", "jacfwd")},
+             "wall_s": 1.0, "background_load": None}
+    monkeypatch.setattr(ts, "timing_study", lambda *a, **k: study)
+    monkeypatch.setattr(timing, "save_results", lambda *a, **k: [])        # nothing written
+    params = dict(timing_d=10, repeats=3, slow_repeats=3, timing_chunk_size=0, device="cpu", seed=0,
+                  results_dir="scratch/results")
+    rec = run_code_cells("1f_timing", params, monkeypatch)
+    assert rec["fwd_vs_rev"] == "faster (0.50 times the time; 0.50 over 3 rounds)"
+    assert rec["rev_vs_ag"].startswith("the same within the spread")
+    assert rec["fused_vs_rev"].startswith("faster") and "above 3/4" in rec["fused_quarter"]
+    assert rec["vs_counts"] == "below it in every round"          # 0.5 against 1300 / 400 madds
+    assert (rec["fwd_s"], rec["rev_s"], rec["ag_s"]) == ("1.00 s", "2.00 s", "2.20 s")   # medians
