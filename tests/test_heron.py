@@ -326,8 +326,9 @@ def records_of(stem, **overrides):
     from helpers import claims
 
     found = {}
-    real_record, real_display = claims.record, IPython.display.display
-    claims.record = lambda name, value: found.setdefault(name, real_record(name, value))
+    real_publish, real_display = claims._publish, IPython.display.display
+    claims._publish = lambda data: (found.setdefault(data[claims.VALUE_MIME]["name"], data[claims.VALUE_MIME]["text"])
+                                    if claims.VALUE_MIME in data else None)
     IPython.display.display = lambda *a, **k: None
     try:
         ns = {}
@@ -340,7 +341,7 @@ def records_of(stem, **overrides):
                 ns.update(overrides)
             plt.close("all")
     finally:
-        claims.record, IPython.display.display = real_record, real_display
+        claims._publish, IPython.display.display = real_publish, real_display
     return found
 
 
