@@ -190,7 +190,7 @@ def test_build_end_to_end(tiny, tmp_path, monkeypatch, capsys):
     repro = nb.cells[-1].source                 # the Reproducibility table: -p beats --quick beats the default
     assert repro.startswith("# Reproducibility")
     assert "**`d0=7`** (default `5`)" in repro and "**`n_iter=1`** (default `3`)" in repro and "`seed=0`" in repro
-    assert "This run checked 1 claim: " in repro and "helpers.claims.claim" in repro
+    assert "This run checked 1 statement against the numbers it computed" in repro and "helpers.claims" in repro
     assert "[checked]" not in merged and "claim+json" not in merged     # counted, not shown
     assert "2a_second.ipynb has no Markdown cell tagged 'answer'" in printed.err
     html = (out / "report.html").read_text()
@@ -209,7 +209,7 @@ def test_build_end_to_end(tiny, tmp_path, monkeypatch, capsys):
     for s in ("Homework 4", "APPM 4720/5720", "Ada Lovelace", "d0=7", "Reproducibility"):
         assert s in text
     assert "Appendix" not in text and "d0 = 7 is above one" not in text
-    assert "This run checked 1 claim:" in " ".join(pages[-1].split())       # wrapped lines joined
+    assert "This run checked 1 statement against" in " ".join(pages[-1].split())       # wrapped lines joined
     assert "Contents" not in text                                           # no table of contents
     assert pages[0].strip().startswith("Homework 4") and "Answers at a glance" in pages[0]   # one first page
     assert "d0 is 7" in pages[0].split("Answers at a glance")[1]

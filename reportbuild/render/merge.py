@@ -135,6 +135,20 @@ def part_cells(nb, row):
     return cells, beyond
 
 
+FIGURE_TAG = "before-figure"
+SHORT_MARKDOWN = 600        # characters: a cell this short is kept on the page of the figure after it
+
+
+def keep_with_figures(cells):
+    """Tag each short Markdown cell that introduces a figure (the next cell
+    draws one), so the PDF starts both on one page: a heading is never left
+    at the foot of a page whose figure went on to the next."""
+    for cell, after in zip(cells, cells[1:]):
+        draws = after.cell_type == "code" and any("image/png" in o.get("data", {}) for o in after.outputs)
+        if draws and cell.cell_type == "markdown" and len(cell.source) <= SHORT_MARKDOWN:
+            cell.metadata.setdefault("tags", []).append(FIGURE_TAG)
+
+
 def beyond_cells(beyond):
     """The appendix: its heading, a sentence on what it is, then the cells."""
     intro = ("What follows goes beyond what the assignment asks: studies that test or explain the "
@@ -209,6 +223,7 @@ def merge(executed, info):
         cells += [page_break("beyond"), *beyond_cells(beyond)]
     info["reproducibility"] = section(REPRODUCIBILITY_HEADING, "reproducibility")
     cells += [page_break("reproducibility"), reproducibility_cell(info)]
+    keep_with_figures(cells)
     for i, cell in enumerate(cells):    # ids must be unique; the parts reuse theirs
         cell.id = f"cell-{i}"
     merged = nbformat.v4.new_notebook(cells=cells, metadata=metadata)
