@@ -145,7 +145,7 @@ def compare(times, reference, digits=2):
     ratio = rounded(np.median(t) / np.median(r), digits)
     spread = between(ratios, digits=digits)
     over = (f"{t.size} round" + "s" * (t.size > 1) if paired
-            else f"{t.size} × {r.size} pairs of samples")
+            else f"all {ratios.size} pairs of samples" if ratios.size > 1 else "one pair of samples")
     text = f"{word} ({ratio} times the time; {spread} over {over})"
     phrase = Phrase(text, {"kind": "compare", "word": word, "low": repr(float(low)),
                            "high": repr(float(high)), "lo": spread.check["lo"], "hi": spread.check["hi"]})

@@ -110,7 +110,7 @@ def test_compare_words_by_the_samples():
     assert compare([0.5, 0.6], [1.0, 1.0]).word == "faster"
     assert compare([0.9, 1.2, 1.0], [1.0, 1.0, 1.0]).word == "the same within the spread"
     unpaired = compare([0.5, 0.6], [1.0, 1.05, 0.9])
-    assert unpaired.word == "faster" and "2 × 3 pairs" in unpaired
+    assert unpaired.word == "faster" and "over all 6 pairs of samples" in unpaired
     for phrase in (slower, slower.word, unpaired):
         assert holds(phrase.check)
     with pytest.raises(ValueError, match="positive"):

@@ -135,18 +135,44 @@ def part_cells(nb, row):
     return cells, beyond
 
 
-FIGURE_TAG = "before-figure"
-SHORT_MARKDOWN = 600        # characters: a cell this short is kept on the page of the figure after it
+SHORT_MARKDOWN = 600        # characters: a cell this short is kept on the page of what it introduces
+MAX_KEEP_LINES = 52         # lines (a page holds about 58): more than this together may break across pages
 
 
-def keep_with_figures(cells):
-    """Tag each short Markdown cell that introduces a figure (the next cell
-    draws one), so the PDF starts both on one page: a heading is never left
-    at the foot of a page whose figure went on to the next."""
+def _output_lines(cell):
+    """(lines, figure): the room the first output of code cell ``cell``
+    needs, in lines of text, and whether it is a figure; its shown input counts too."""
+    shown = 0 if "hide-input" in cell.metadata.get("tags", []) else round(0.8 * (cell.source.count("\n") + 3))
+    for out in cell.outputs:
+        data = out.get("data", {})
+        if "image/png" in data:
+            return shown, True
+        if "text/latex" in data:                        # a listing, set smaller than the prose
+            return shown + round(0.8 * (str(data.get("text/plain", "")).count("\n") + 3)), False
+        if str(data.get("text/markdown", "")).lstrip().startswith("|"):    # header and rows
+            return shown + data["text/markdown"].strip().count("\n") + 1, False
+        if out.output_type == "stream":
+            return shown + round(0.8 * (out.text.strip().count("\n") + 2)), False
+    return shown, False
+
+
+def _markdown_lines(source):
+    """About how many lines of prose ``source`` takes (130 characters a line)."""
+    return sum(-(-len(par) // 130) + 1 for par in re.split(r"\n\s*\n", source.strip()))
+
+
+def keep_with_next(cells):
+    """Mark each short Markdown cell that introduces a figure, a table, a
+    listing or printed output (the next cell shows one) with the room both
+    need (``metadata.report_keep``), so the PDF starts them on one page:
+    no heading or lead-in is left at the foot of a page."""
     for cell, after in zip(cells, cells[1:]):
-        draws = after.cell_type == "code" and any("image/png" in o.get("data", {}) for o in after.outputs)
-        if draws and cell.cell_type == "markdown" and len(cell.source) <= SHORT_MARKDOWN:
-            cell.metadata.setdefault("tags", []).append(FIGURE_TAG)
+        if cell.cell_type != "markdown" or after.cell_type != "code" or len(cell.source) > SHORT_MARKDOWN:
+            continue
+        lines, figure = _output_lines(after)
+        lines += _markdown_lines(cell.source)
+        if lines <= MAX_KEEP_LINES:
+            cell.metadata["report_keep"] = {"lines": lines, "figure": figure}
 
 
 def beyond_cells(beyond):
@@ -223,7 +249,7 @@ def merge(executed, info):
         cells += [page_break("beyond"), *beyond_cells(beyond)]
     info["reproducibility"] = section(REPRODUCIBILITY_HEADING, "reproducibility")
     cells += [page_break("reproducibility"), reproducibility_cell(info)]
-    keep_with_figures(cells)
+    keep_with_next(cells)
     for i, cell in enumerate(cells):    # ids must be unique; the parts reuse theirs
         cell.id = f"cell-{i}"
     merged = nbformat.v4.new_notebook(cells=cells, metadata=metadata)
