@@ -144,3 +144,30 @@ def test_rewording_a_markdown_answer_renders_again_without_a_run_and_an_unknown_
     assert "1a_words.ipynb: its Markdown refers to {{largest}}, which the run did not record" in err
     assert "recorded: biggest" in err
     assert (out / "report.html").read_text() == html
+
+
+PLANTED_CELL = ("from helpers.claims import record\nfrom helpers.bounds import compare\n"
+                "reverse = [0.070, 0.072, 0.075]\n"
+                "record('fwd_vs_rev', compare([forward_ms / 1e3 * k for k in (1.0, 1.02, 0.99)], reverse))")
+
+
+def test_a_planted_timing_inversion_changes_the_words_and_the_build_stays_green(tmp_path, capsys):
+    """With real kernels: forward mode planted slower, then faster than
+    reverse mode (against the counts); both builds succeed, and the report's
+    words follow the samples."""
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    path = make_notebook(nbs / "1f_planted.ipynb", "Part 1f: Planted", "forward_ms: float = 900.0  # planted time [0..]",
+                         PLANTED_CELL)
+    nb = nbformat.read(str(path), as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell("Forward mode was {{fwd_vs_rev}} than reverse mode.",
+                                                  metadata={"tags": ["answer"]}))
+    nbformat.write(nb, str(path))
+    out = tmp_path / "build"
+    args = ["--notebooks", str(nbs), "--out", str(out), "--no-pdf"]
+    assert cli.main(args) == OK
+    assert "Forward mode was slower (13 times the time; from 11 to 13 over 3 rounds)" in (out / "report.html").read_text()
+    assert cli.main([*args, "-p", "forward_ms", "50"]) == OK
+    html = (out / "report.html").read_text()
+    assert "Forward mode was faster (0.69 times the time; from 0.66 to 0.72 over 3 rounds)" in html
+    assert "ClaimFailed" not in capsys.readouterr().err
