@@ -11,7 +11,7 @@ code in forward_mode.py / reverse_mode.py performs it, in three columns:
                  one per entry (one exp, one division, a few multiplies).
 
 Flops = 2 madds + elementwise + c * sigmoids with c about 10.  The madds
-and forward mode's row scaling (d1 d0 multiplies, fewer than the d1 d0 d2
+and forward mode's row scaling (d1 d0 multiplies, no more than the d1 d0 d2
 madds of the product after it) grow faster than linearly in the sizes, so
 the madds set the order.  Memory is counted in numbers (multiply by 8 for
 bytes in float64) beyond A, B and x.

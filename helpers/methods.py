@@ -15,7 +15,7 @@ from .model import f
 from .reverse_mode import f_and_grad_reverse, f_and_grad_reverse_fused
 from .torch_reference import f_and_grad_torch
 
-ROLES = ("ours", "framework", "baseline", "bandwidth probe", "compute probe")
+ROLES = ("ours", "framework", "baseline", "matrix-vector product", "matrix-matrix product (GEMM)")
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,8 @@ class Method:
     steps:    its exact counts in ``complexity`` (forward_steps, reverse_steps).
     memory:   its key in ``complexity.extra_memory``.
     chunked:  needs Inputs.chunk_size (skipped when it is 0).
+    cpu_only: compares torch with NumPy, so runs only where our methods run
+              in NumPy (skipped on a GPU, where both would be torch).
     """
     key: str
     label: str
@@ -66,6 +68,7 @@ class Method:
     steps: Optional[Callable] = None
     memory: Optional[str] = None
     chunked: bool = False
+    cpu_only: bool = False
 
     def madds(self, d0, d1, d2):
         """Its exact multiply-adds at (d0, d1, d2), from ``steps``."""
@@ -85,8 +88,10 @@ def _jacfwd(p):
 
 METHODS = [
     Method("f", "f alone", "baseline", lambda p: f(p.x, p.A, p.B), reads=2, gradient=False),
-    Method("matvec", "matvec A x", "bandwidth probe", lambda p: p.A @ p.x, reads=1, gradient=False),
-    Method("gemm", "GEMM B A", "compute probe", _gemm, flops=2, slow=True, gradient=False),
+    Method("matvec", "matvec A x", "matrix-vector product", lambda p: p.A @ p.x, reads=1, gradient=False),
+    Method("torch_matvec", "torch matvec A x", "matrix-vector product", lambda p: p.At @ p.xt, reads=1,
+           gradient=False, cpu_only=True),
+    Method("gemm", "GEMM B A", "matrix-matrix product (GEMM)", _gemm, flops=2, slow=True, gradient=False),
     Method("forward", "forward", "ours", lambda p: f_and_grad_forward(p.x, p.A, p.B), flops=2,
            slow=True, steps=forward_steps, memory="forward"),
     Method("forward_chunked", "forward chunked", "ours",
@@ -105,5 +110,7 @@ METHOD = {m.key: m for m in METHODS}
 
 
 def runnable(p):
-    """The methods that run on ``p``: all but the chunked ones when p.chunk_size is 0."""
-    return [m for m in METHODS if p.chunk_size or not m.chunked]
+    """The methods that run on ``p``: all but the chunked ones when p.chunk_size
+    is 0, and the cpu_only ones when our methods take torch tensors (a GPU)."""
+    numpy = p.At is not None and p.A is not p.At
+    return [m for m in METHODS if (p.chunk_size or not m.chunked) and (numpy or not m.cpu_only)]

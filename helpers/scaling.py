@@ -31,17 +31,18 @@ def sweep(shapes, *, repeats=3, seed=0, threads=1, min_sample_s=MIN_SAMPLE_S):
     that another job holds.  At each shape the methods are timed in
     ``repeats`` interleaved rounds (time_calls), so the k-th samples of the
     two form a pair; a call shorter than min_sample_s is looped inside one
-    sample.  Returns rows {'d0', 'd1', 'd2', and for each key m of SWEPT
+    sample.  Returns rows {'d0', 'd1', 'd2', 'threads' (the BLAS threads in
+    force, None where they could not be set), and for each key m of SWEPT
     'm_s' (median), 'm_min_s', 'm_max_s', 'm_samples' (one per round),
     'm_number' (calls per sample), 'm_madds' (exact count)}."""
     rows = []
     for d0, d1, d2 in shapes:
         A, B, x = make_problem(d0, d1, d2, seed=seed)
         p = Inputs(x, A, B)
-        with blas_threads(threads):
+        with blas_threads(threads) as used:
             st = time_calls({m: (lambda m=m: METHOD[m].call(p)) for m in SWEPT},
                             repeats=repeats, warmup=1, min_sample_s=min_sample_s)
-        row = {"d0": d0, "d1": d1, "d2": d2}
+        row = {"d0": d0, "d1": d1, "d2": d2, "threads": used}
         for m in SWEPT:
             row.update({f"{m}_s": st[m]["median_s"], f"{m}_min_s": st[m]["min_s"],
                         f"{m}_max_s": st[m]["max_s"], f"{m}_samples": st[m]["samples"],
@@ -68,6 +69,13 @@ def round_slopes(rows, vary):
     rounds = min(len(r[f"{m}_samples"]) for r in rows for m in SWEPT)
     return {m: np.array([loglog_slope(n, [r[f"{m}_samples"][k] for r in rows]) for k in range(rounds)])
             for m in SWEPT}
+
+
+def sweep_rates(rows):
+    """{mode: array}: each row's multiply-adds per second (exact count over
+    median time).  Since time = madds / rate, the log-log slope of the
+    median times is the slope of the counts less the slope of these rates."""
+    return {m: np.array([r[f"{m}_madds"] / r[f"{m}_s"] for r in rows]) for m in SWEPT}
 
 
 def product_timing(d1, d2, *, repeats=3, seed=0, threads=1, min_sample_s=MIN_SAMPLE_S):

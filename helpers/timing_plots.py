@@ -75,8 +75,8 @@ def plot_timings(rows, *, ax=None, title=None):
     ax.set_xlim(med.min() / 2, max(r["max_s"] for r in rows) * 100)
     ax.set_xlabel("seconds (bar: median; whiskers: fastest to slowest call)")
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in ROLE_COLORS.values()]
-    ax.legend(handles, ROLE_COLORS, fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.2),
-              ncol=len(ROLE_COLORS), frameon=False)          # below the axes, clear of the labels
+    fig.legend(handles, ROLE_COLORS, fontsize="small", loc="outside lower center", ncol=3,
+               frameon=False)             # below the axes and their label, clear of the bars' labels
     if title:
         ax.set_title(title)
     return fig

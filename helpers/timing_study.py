@@ -6,7 +6,9 @@ All methods are timed in the same interleaved rounds: the O(d^2) ones get
 one warm-up and ``repeats`` rounds; the O(d^3) ones (GEMM, forward mode:
 seconds each at d = 8000) the first ``slow_repeats`` rounds, warmed up at a
 small size (at d too where that is cheap); a peer that only adds context
-(jacfwd) the first round only.  The two probes, the bare GEMM and the bare
+(jacfwd) the first round only.  NumPy's and torch's matrix-vector products
+are timed side by side (on the CPU), so that the report can compare the
+libraries' speed at the product both reverse modes are made of.  The two probes, the bare GEMM and the bare
 matrix-vector product, are also timed at a second size, ``probe_d``, whose
 rates predict the forward/reverse time ratio at d without using the
 gradients' own times.  The functions return numbers and print nothing.
@@ -57,13 +59,15 @@ def _plan(methods, *, repeats, slow_repeats, small_s, scale):
     return rounds, warm
 
 
-def _calls(m, st):
-    """How a method was timed: timed samples (x calls looped in each) + warm-ups
-    at d, or '1 small' where its only warm-up was at the small size:
-    '7 × 20 + 1', '3 + 1 small', '1 + 1 small, context'."""
-    looped = f" × {st['number']}" if st["number"] > 1 else ""
-    warm = f"{st['warmup']}" if st["warmup"] else "1 small"
-    return f"{st['repeats']}{looped} + {warm}" + (", context" if m.context else "")
+def _calls(st, warmup_d):
+    """How a method was timed, in words: timed samples (calls looped in each)
+    + warm-ups, at d or, where its only warm-up was the start-up call at the
+    small size, at that size: '7 timed (2 calls each) + 1 warm-up',
+    '3 timed + 1 warm-up at d = 256'."""
+    looped = f" ({st['number']} calls each)" if st["number"] > 1 else ""
+    warm = (f"{st['warmup']} warm-up" + "s" * (st["warmup"] > 1) if st["warmup"]
+            else f"1 warm-up at d = {warmup_d}")
+    return f"{st['repeats']} timed{looped} + {warm}"
 
 
 def timing_study(d=8000, *, repeats=7, slow_repeats=3, warmup_d=256, chunk_size=0,
@@ -115,7 +119,7 @@ def timing_study(d=8000, *, repeats=7, slow_repeats=3, warmup_d=256, chunk_size=
         st = stats[m.key]
         t = st["median_s"]
         rows.append({"method": m.label, "key": m.key, "role": m.role, **st,
-                     "calls": _calls(m, st),
+                     "calls": _calls(st, warmup_d),
                      "GB_per_s": m.reads * matrix_bytes / t / 1e9 if m.reads else None,
                      "GFLOP_per_s": m.flops * d**3 / t / 1e9 if m.flops else None})
     ref = {"vs_f": "f", "vs_autograd": "torch_autograd", "vs_gemm": "gemm"}

@@ -25,20 +25,22 @@ OPERAND = re.compile(r"d\d|[dc]|\d+")
 
 def formula(tex):
     """A polynomial in LaTeX ('2 d_1 (d_0 + d_2)', 'd_0d_1d_2', 'd^2(d_0 - 1)',
-    '(d_1+d_2)\\cdot c', 'd/4') as a function of the sizes d0, d1, d2, d, c."""
+    '(d_1+d_2)\\cdot c', 'd/4', '3 \\min(64, d_2)') as a function of the sizes
+    d0, d1, d2, d, c."""
     t = re.sub(r"d_\{?(\d)\}?", r"d\1", tex)
-    for latex, py in ((r"\textstyle", " "), (r"\cdot", "*"), (r"\,", " "), ("{", "("), ("}", ")")):
+    for latex, py in ((r"\textstyle", " "), (r"\cdot", "*"), (r"\,", " "), (r"\min", " min "),
+                      ("{", "("), ("}", ")")):
         t = t.replace(latex, py)
-    tokens = re.findall(r"d\d|[dc]|\d+|[-+*/^()]|\S", t)
+    tokens = re.findall(r"min|d\d|[dc]|\d+|[-+*/^(),]|\S", t)
     out = []
     for tok in tokens:
-        if not (OPERAND.fullmatch(tok) or tok in "-+*/^()"):
+        if not (OPERAND.fullmatch(tok) or tok in "-+*/^()," or tok == "min"):
             raise ValueError(f"cannot read {tok!r} in formula {tex!r}")
-        if out and (OPERAND.fullmatch(out[-1]) or out[-1] == ")") and (OPERAND.fullmatch(tok) or tok == "("):
+        if out and (OPERAND.fullmatch(out[-1]) or out[-1] == ")") and (OPERAND.fullmatch(tok) or tok in ("(", "min")):
             out.append("*")                     # juxtaposition is a product
         out.append(tok)
     code = compile("".join(out).replace("^", "**"), tex, "eval")
-    return lambda **sizes: eval(code, {"__builtins__": {}}, sizes)
+    return lambda **sizes: eval(code, {"__builtins__": {}, "min": min}, sizes)
 
 
 def source(stem, cell_type="markdown"):
@@ -128,7 +130,7 @@ def test_totals_of_1e_are_the_sums_of_complexity(shape):
 def test_memory_of_1e_is_extra_memory(shape):
     text = source("1e_complexity")
     typed = dict(re.findall(r"M_\{\\text\{(\w+)\}\} = ([^$]+?)\$", text, re.S))
-    assert set(typed) == {"forward", "reverse"}
+    assert set(typed) == {"forward", "reverse", "fused"}
     for mode, tex in typed.items():
         assert formula(tex)(**sizes(*shape)) == extra_memory(*shape)[mode], mode
     (matrices,) = found(r"the matrices shrink to \$([^$]+?)\$ numbers", text, 1)
