@@ -8,6 +8,8 @@ a closed form.
 """
 
 import math
+import re
+from decimal import ROUND_FLOOR, Decimal
 
 import numpy as np
 
@@ -74,9 +76,24 @@ def agreement_row(label, a, ref, **extra):
             "digits": correct_digits(err)}
 
 
-def _cell(v, floatfmt):
-    """Format one table cell: floats in ``floatfmt``, digits of inf as 'all'."""
+def floor_digits(digits, decimals=1):
+    """A count of correct digits as text, rounded down to ``decimals`` places
+    ('6.1' for 6.19): a digits count is a lower bound, so the table rounds it
+    the way the text's "at least" does (both on the number's shortest repr,
+    as ``helpers.bounds`` rounds).  inf (an exact match) gives 'all'."""
+    if math.isinf(digits):
+        return "all"
+    q = Decimal(repr(float(digits))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_FLOOR)
+    return f"{q:f}"
+
+
+def _cell(v, floatfmt, digits=False):
+    """Format one table cell: floats in ``floatfmt``, digits of inf as 'all';
+    in a digits column a fixed-point format ('.1f') rounds down (``floor_digits``)."""
     if isinstance(v, (float, np.floating)):
+        fixed = re.fullmatch(r"\.(\d+)f", floatfmt)
+        if digits and fixed:
+            return floor_digits(v, int(fixed.group(1)))
         return "all" if math.isinf(v) else format(float(v), floatfmt)
     return str(v).replace("|", "\\|")      # a bare | would split the cell
 
@@ -84,8 +101,10 @@ def _cell(v, floatfmt):
 def markdown_table(rows, floatfmt=".2e", digitsfmt=".1f"):
     """Render a list of dicts (same keys, in order) as a Markdown pipe table.
 
-    Floats use ``floatfmt``; a column named 'digits' uses ``digitsfmt`` and
-    shows an exact match (inf digits) as 'all'; '|' in text is escaped.
+    Floats use ``floatfmt``; a column named 'digits' uses ``digitsfmt``,
+    rounding down when it is fixed-point ('.1f': 6.19 shows as 6.1, as the
+    text's "at least 6.1" states it), and shows an exact match (inf digits)
+    as 'all'; '|' in text is escaped.
     Columns are padded to a common width.
     Returns a str; display it with ``IPython.display.Markdown``.
     Cost: O(rows * columns).
@@ -97,8 +116,8 @@ def markdown_table(rows, floatfmt=".2e", digitsfmt=".1f"):
         if list(r) != cols:
             raise ValueError(f"every row needs the columns {cols}, got {list(r)}")
     table = [[_cell(c, floatfmt) for c in cols]]
-    table += [[_cell(r[c], digitsfmt if c == "digits" else floatfmt) for c in cols]
-              for r in rows]
+    table += [[_cell(r[c], digitsfmt, digits=True) if c == "digits" else _cell(r[c], floatfmt)
+               for c in cols] for r in rows]
     # Padded columns read well as plain text, and pandoc sizes wide tables'
     # columns in proportion to the dashes under each header.
     widths = [max(3, *(len(line[j]) for line in table)) for j in range(len(cols))]

@@ -5,11 +5,11 @@ forward through the stages, right to left in the chain rule:
 
     T1 = J_h1                  = A                       (d1, d0)
     T2 = J_h2 T1               = diag(sigma'(y1)) A       (d1, d0)
-    T3 = J_h3 T2               = B T2                    (d2, d0)   <- one GEMM
+    T3 = J_h3 T2               = B T2                    (d2, d0)   <- one matrix product
     T5 = J_h5 (J_h4 T3)        = 1^T diag(sigma'(y3)) T3 (1, d0)  = grad^T
 
 Every column of T_k is the tangent dy_k/dx_j of one input direction e_j,
-so this is d0 tangent (JVP) sweeps done at once.  Diagonal Jacobians are
+so this is d0 Jacobian-vector products done at once.  Diagonal Jacobians are
 applied as row scalings, never formed.
 """
 
@@ -22,7 +22,7 @@ def f_and_grad_forward(x, A, B, *, chunk_size=None):
     """f(x) and grad f(x) by forward-mode accumulation.  x: (d0,), A: (d1, d0), B: (d2, d1),
     NumPy or torch, one float dtype; returns (f, grad: (d0,)) of the same kind.
     chunk_size: input directions pushed at a time (an integer >= 1; None: all d0).
-    Cost: d0 d1 d2 multiply-adds (the GEMM B T2) + O(d1 d0 + d2 d0).
+    Cost: d0 d1 d2 multiply-adds (the matrix product B T2) + O(d1 d0 + d2 d0).
     Extra memory: T2 and T3, (d1 + d2) * min(chunk_size, d0) numbers."""
     check_inputs(x, A, B)
     d0 = x.shape[0]

@@ -61,6 +61,22 @@ def test_markdown_table_escapes_pipes_and_checks_columns():
         markdown_table([{"a": 1}, {"b": 2}])
 
 
+def test_markdown_table_rounds_digits_down_as_the_text_does():
+    """A digits column rounds down, to the bound the text states ("at least 6.1"
+    for 6.19): the table never shows more digits than the sentence beside it."""
+    from helpers.bounds import at_least
+
+    values = [6.19, 15.2, 13.16, 0.95, 6.25, 16.0]
+    text = markdown_table([{"digits": v} for v in values])
+    cells = [line.strip("| ").strip() for line in text.splitlines()[2:]]
+    assert cells == ["6.1", "15.2", "13.1", "0.9", "6.2", "16.0"]
+    for v, cell in zip(values, cells):
+        assert at_least(v, digits=3 if v >= 10 else 2 if v >= 1 else 1) == f"at least {cell}"
+    # other float columns keep nearest rounding; a non-fixed digits format is used as given
+    assert "| 6.2e+00 |" in markdown_table([{"x": 6.19}], floatfmt=".1e")
+    assert "6.19" in markdown_table([{"digits": 6.19}], digitsfmt=".3g")
+
+
 def test_central_difference_matches_reverse_mode_and_fails_on_wrong_direction():
     A, B, x = make_problem(6, 4, 3, seed=1)
     _, g = f_and_grad_reverse(x, A, B)

@@ -354,6 +354,11 @@ def test_sentences_of_2b_and_2c_hold_across_x0_and_n(stem, x0, n_iter):
     assert found["x0"] == (f"{x0:g}".replace("e+", "e").replace("e-0", "e-"))
     off = int(found["n_off"])                       # differs for N <= off, from N = 0 (t_0 = 0) on
     assert off == (0 if x0 == 1.0 else 4 if x0 == 2.0 else 5)     # at x0 = 1, y_0 is the root
+    big = 0.5 / math.sqrt(x0) > 1                   # the derivative exceeds 1 (it is 0 at N = 0)
+    assert found["cs_kind"] == (" (absolute; relative where the derivative exceeds 1)" if big else " (absolute)")
+    if stem.startswith("2b"):                       # the N after the table's last differing one, up to n_iter
+        span = f"for $N$ from {off + 1} to {n_iter}" if n_iter > off + 1 else f"at $N$ = {off + 1}"
+        assert found["off_rest"] == ("" if off == 5 else f", and matches it exactly {span}")
     if n_iter == 3:
         assert found["conv"].startswith("differs")  # 3 steps do not converge for x from 1e-12 to 1e12
 
