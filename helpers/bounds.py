@@ -124,16 +124,21 @@ def never(conditions, text):
     return Phrase(text, {"kind": "never", "holds": True, "cases": int(c.size)})
 
 
-def compare(times, reference, digits=2):
+def compare(times, reference, digits=2, center=None):
     """How measured ``times`` compare with ``reference`` times, from the samples.
 
     times, reference: seconds per call; of equal length when taken in
     interleaved rounds (then each round gives a ratio), else every pair is
     a ratio.  The word is "slower" when every ratio exceeds 1, "faster"
-    when every ratio is below 1, else "the same within the spread".
-    Returns a Phrase, e.g. "slower (2.0 times the time; 1.9 to 2.1 over 5
-    rounds)", with ``.word``, ``.ratio`` (median ratio, as text) and
-    ``.spread`` ("1.9 to 2.1").  Noise changes the word, never raises.
+    when every ratio is below 1, else "the same within the spread" (then
+    the phrase says in how many rounds the ratio was above or below 1).
+    center: the ratio to state (e.g. of the medians over all samples, where
+    the rounds compared are fewer); default the ratio of these medians.
+    Returns a Phrase, e.g. "slower (2.0 times the time; from 1.9 to 2.1 over
+    5 rounds)", with ``.word``, ``.ratio`` (the stated ratio) and
+    ``.spread`` (the ratios' range, widened outward but never across 1
+    when the word says all ratios lie on one side).  Noise changes the
+    word, never raises.
     """
     t, r = _values(times, "compare"), _values(reference, "compare")
     if (t <= 0).any() or (r <= 0).any():
@@ -142,14 +147,25 @@ def compare(times, reference, digits=2):
     ratios = t / r if paired else (t[:, None] / r[None, :]).ravel()
     low, high = ratios.min(), ratios.max()
     word = "slower" if low > 1 else "faster" if high < 1 else "the same within the spread"
-    ratio = rounded(np.median(t) / np.median(r), digits)
+    central = float(np.median(t) / np.median(r)) if center is None else float(center)
+    ratio = rounded(central, digits)
     spread = between(ratios, digits=digits)
-    over = (f"{t.size} round" + "s" * (t.size > 1) if paired
-            else f"all {ratios.size} pairs of samples" if ratios.size > 1 else "one pair of samples")
+    for more in range(digits + 1, digits + 6):      # "slower ... from 1.0": keep the end off 1
+        if (word != "slower" or float(spread.check["lo"]) > 1) and (word != "faster" or float(spread.check["hi"]) < 1):
+            break
+        spread = between(ratios, digits=more)
+    if paired:
+        over = f"{t.size} round" + "s" * (t.size > 1)
+        above, below = int((ratios > 1).sum()), int((ratios < 1).sum())
+        if word.startswith("the same") and max(above, below) > 0:
+            side, k = ("above", above) if above >= below else ("below", below)
+            over += f"; {side} 1 in {k} of them"
+    else:
+        over = f"its {t.size} sample" + "s" * (t.size > 1) + f" against {r.size}"
     text = f"{word} ({ratio} times the time; {spread} over {over})"
     phrase = Phrase(text, {"kind": "compare", "word": word, "low": repr(float(low)),
                            "high": repr(float(high)), "lo": spread.check["lo"], "hi": spread.check["hi"]})
     phrase.word = Phrase(word, phrase.check)
-    phrase.ratio = Phrase(ratio, {"kind": "value", "value": repr(float(np.median(t) / np.median(r)))})
+    phrase.ratio = Phrase(ratio, {"kind": "value", "value": repr(central)})
     phrase.spread = spread
     return phrase

@@ -97,13 +97,14 @@ def time_calls(fns, *, repeats=5, warmup=1, min_sample_s=0.0, device="cpu", resu
 
 def compare_timings(timed, reference, digits=2):
     """``helpers.bounds.compare`` of two fns timed by one ``time_calls``
-    (their stats dicts, or rows holding their 'samples'), over the rounds
-    both took part in: "slower (940 times the time; from 870 to 1000 over 3
-    rounds)", with .word, .ratio, .spread; ``digits`` significant digits.
-    Never raises on noise."""
+    (their stats dicts, or rows holding their 'samples'): the word and the
+    range over the rounds both took part in, the ratio stated that of their
+    medians over all their samples (the times the report shows): "slower
+    (940 times the time; from 870 to 1000 over 3 rounds)", with .word,
+    .ratio, .spread; ``digits`` significant digits.  Never raises on noise."""
     a, b = timed["samples"], reference["samples"]
     n = min(len(a), len(b))
-    return compare(a[:n], b[:n], digits=digits)
+    return compare(a[:n], b[:n], digits=digits, center=float(np.median(a) / np.median(b)))
 
 
 _UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))

@@ -110,7 +110,13 @@ def test_compare_words_by_the_samples():
     assert compare([0.5, 0.6], [1.0, 1.0]).word == "faster"
     assert compare([0.9, 1.2, 1.0], [1.0, 1.0, 1.0]).word == "the same within the spread"
     unpaired = compare([0.5, 0.6], [1.0, 1.05, 0.9])
-    assert unpaired.word == "faster" and "over all 6 pairs of samples" in unpaired
+    assert unpaired.word == "faster" and "over its 2 samples against 3" in unpaired
+    mixed = compare([0.6, 0.7, 1.02, 0.65, 0.62, 0.64, 0.7], [1.0] * 7, digits=3)
+    assert str(mixed) == ("the same within the spread (0.650 times the time; from 0.600 to 1.02 over 7 rounds; "
+                          "below 1 in 6 of them)")
+    near = compare([1.005, 1.2], [1.0, 1.0])        # the low end never reads "1.0" beside "slower"
+    assert near.word == "slower" and near.spread == "from 1.005 to 1.200" and holds(near.check)
+    assert compare([2.0, 2.2], [1.0, 1.0], center=2.05).ratio == "2.0"
     for phrase in (slower, slower.word, unpaired):
         assert holds(phrase.check)
     with pytest.raises(ValueError, match="positive"):

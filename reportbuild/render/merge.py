@@ -135,7 +135,7 @@ def part_cells(nb, row):
     return cells, beyond
 
 
-SHORT_MARKDOWN = 600        # characters: a cell this short is kept on the page of what it introduces
+SHORT_MARKDOWN = 1200       # characters: a cell this short is kept on the page of what it introduces
 MAX_KEEP_LINES = 52         # lines (a page holds about 58): more than this together may break across pages
 
 
@@ -208,10 +208,12 @@ def reproducibility_cell(info):
     facts = info.get("provenance", {})
     table = ["| Part | Parameters | Checked | Computed |", "|:-|:------------|-:|:-----|"]
     table += [f"| {r['part']} | {_values_text(r)} | {r['claims']} | {r['computed']} |" for r in info["parts"]]
+    changed = any(v["changed"] for r in info["parts"] for v in r["values"])
+    which = ("(values in bold differ from the notebook's default, which follows in parentheses)" if changed
+             else "(every one the notebook's default)")
     lines = [f"# {REPRODUCIBILITY_HEADING}", "",
-             "Every number in this report was computed by the notebooks with these "
-             "parameters (values in bold differ from the notebook's default, which follows "
-             "in parentheses). `./build_report.sh` rebuilds the report; "
+             f"Every number in this report was computed by the notebooks with these parameters {which}. "
+             "`./build_report.sh` rebuilds the report; "
              "`./build_report.sh -p NAME VALUE` changes a parameter. Each code listing names "
              "its file and lines in `helpers/`; code that only draws the figures or formats the "
              "tables is left out of the report (`helpers/*_plots.py`, `markdown_table` in "
