@@ -21,7 +21,8 @@ def f_and_grad_reverse(x, A, B):
     """f(x) and grad f(x) by reverse mode (one backward sweep of rows).  x: (d0,), A: (d1, d0),
     B: (d2, d1), NumPy or torch, one float dtype; returns (f, grad: (d0,)) of the same kind.
     Cost: 2 d1 (d0 + d2) multiply-adds in four matrix-vector products, each reading A or B
-    from memory once (memory-bandwidth bound).  Extra memory: the saved vectors, O(d1 + d2)."""
+    from memory once (limited by how fast memory delivers the matrices).  Extra memory: the
+    saved vectors, O(d1 + d2)."""
     check_inputs(x, A, B)
     xp = array_module(x)
 

@@ -30,12 +30,11 @@ MAX_BEYOND_PAGES = 6        # the appendix "Beyond the assignment"
 MAX_PAGES = 1 + MAX_PART_PAGES + MAX_BEYOND_PAGES + 1     # + title page, + Reproducibility
 # The functions each part shows with show_source (cells tagged hide-input);
 # "beyond": those the appendix shows.
-LISTINGS = {"1a": [helpers.model.stages, helpers.sigmoid_and_slope, helpers.jacobians],
-            "1b": [helpers.f, helpers.model.layer, helpers.f_and_grad_torch],
+LISTINGS = {"1a": [helpers.model.stages, helpers.model.layer, helpers.sigmoid_and_slope, helpers.jacobians],
+            "1b": [helpers.f, helpers.f_and_grad_torch],
             "1c": [helpers.f_and_grad_forward],
             "1d": [helpers.f_and_grad_reverse],
-            "2a": [helpers.heron_sqrt, heron._check, heron._start_active, heron._select, heron._still_active,
-                   heron._any],
+            "2a": [helpers.heron_sqrt, heron._start_active, heron._select, heron._still_active, heron._any],
             "2b": [helpers.heron_sqrt_forward, heron._step],
             "2c": [helpers.heron_sqrt_reverse],
             "beyond": [helpers.f_and_grad_reverse_fused, helpers.timing.time_calls]}
