@@ -115,16 +115,25 @@ def cpu_model():
     return cpu
 
 
+def _blas_family(name):
+    """'OpenBLAS', 'MKL' or None: the library family of a BLAS build name
+    such as 'scipy-openblas'."""
+    name = str(name or "").lower()
+    return "OpenBLAS" if "openblas" in name else "MKL" if "mkl" in name else None
+
+
 def machine_info(device="cpu"):
     """What the timings ran on: CPU model, cores, each library's BLAS and its
-    threads, versions, thread variables and (for CUDA) the GPU.  A flat dict."""
+    threads ('numpy_blas', 'torch_blas': 'OpenBLAS', 'MKL' or None), versions, thread variables and (for CUDA) the GPU.  A flat dict."""
     import torch
     blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    mkl = torch.backends.mkl.is_available()
     info = {"cpu": cpu_model(), "logical_cores": os.cpu_count(),
             "cores_usable": len(os.sched_getaffinity(0)),
             "numpy": f"{np.__version__} ({blas.get('name')} {blas.get('version')})",
+            "numpy_blas": _blas_family(blas.get("name")), "torch_blas": "MKL" if mkl else None,
             "numpy_blas_threads": _openblas() and _openblas()[0](),
-            "torch": f"{torch.__version__} ({'built with MKL' if torch.backends.mkl.is_available() else 'no MKL'})",
+            "torch": f"{torch.__version__} ({'built with MKL' if mkl else 'no MKL'})",
             "torch_threads": torch.get_num_threads(), "python": platform.python_version(),
             "device": str(device)}
     info.update({v: os.environ[v] for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",

@@ -88,10 +88,12 @@ def _jacfwd(p):
 
 METHODS = [
     Method("f", "f alone", "baseline", lambda p: f(p.x, p.A, p.B), reads=2, gradient=False),
-    Method("matvec", "matvec A x", "matrix-vector product", lambda p: p.A @ p.x, reads=1, gradient=False),
-    Method("torch_matvec", "torch matvec A x", "matrix-vector product", lambda p: p.At @ p.xt, reads=1,
-           gradient=False, cpu_only=True),
-    Method("gemm", "GEMM B A", "matrix-matrix product (GEMM)", _gemm, flops=2, slow=True, gradient=False),
+    Method("matvec", r"matrix-vector product $A\mathbf{x}$", "matrix-vector product",
+           lambda p: p.A @ p.x, reads=1, gradient=False),
+    Method("torch_matvec", r"torch matrix-vector product $A\mathbf{x}$", "matrix-vector product",
+           lambda p: p.At @ p.xt, reads=1, gradient=False, cpu_only=True),
+    Method("gemm", "matrix-matrix product $BA$ (GEMM)", "matrix-matrix product (GEMM)", _gemm,
+           flops=2, slow=True, gradient=False),
     Method("forward", "forward", "ours", lambda p: f_and_grad_forward(p.x, p.A, p.B), flops=2,
            slow=True, steps=forward_steps, memory="forward"),
     Method("forward_chunked", "forward chunked", "ours",

@@ -28,16 +28,17 @@ def plot_sweep(rows, vary, *, ax=None, legend=True):
     fig, ax = figure_axes(ax)
     key = "d0" if vary == "square" else vary
     n = np.array([r[key] for r in rows], dtype=float)
+    handles = []                    # per mode its points, then its line: one legend column each
     for mode, (fitted, predicted) in sweep_slopes(rows, vary).items():
         t = np.array([r[f"{mode}_s"] for r in rows])
         line = np.exp(np.polyval(np.polyfit(np.log(n), np.log(t), 1), np.log(n)))
         lo, hi = (np.array([r.get(f"{mode}_{k}_s", m) for r, m in zip(rows, t)]) for k in ("min", "max"))
-        ax.errorbar(n, t, yerr=[t - lo, hi - t], fmt="o", capsize=2, color=COLORS[mode],
-                    label=METHOD[mode].label)
+        handles.append(ax.errorbar(n, t, yerr=[t - lo, hi - t], fmt="o", capsize=2, color=COLORS[mode],
+                                   label=METHOD[mode].label))
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.loglog(n, line, "-", color=COLORS[mode],
-                  label=f"slope {fitted:.2f} (counts {predicted:.2f})")
+        handles += ax.loglog(n, line, "-", color=COLORS[mode],
+                             label=f"slope {fitted:.2f} (counts {predicted:.2f})")
     ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_formatter(NullFormatter())
@@ -49,8 +50,9 @@ def plot_sweep(rows, vary, *, ax=None, legend=True):
         ax.set_xlabel(f"$d_{vary[1]}$ ({fixed} = {rows[0]['d1' if vary != 'd1' else 'd0']})")
         ax.set_title(f"varying $d_{vary[1]}$")
     ax.set_ylabel("seconds per call (median)")
-    if legend:
-        ax.legend(fontsize="small", loc="lower right")     # the times rise to the right
+    if legend:       # below the axes, where it can hide no point: one column per mode
+        fig.legend(handles, [h.get_label() for h in handles], fontsize="small",
+                   loc="outside lower center", ncol=len(handles) // 2, frameon=False)
     ax.grid(True, which="major", alpha=0.3)
     return fig
 

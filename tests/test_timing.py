@@ -521,6 +521,7 @@ def test_machine_info_keys():
     assert info["logical_cores"] >= 1 and info["torch_threads"] >= 1
     assert np.__version__ in info["numpy"] and torch.__version__ in info["torch"]
     assert info["device"] == "cpu"
+    assert info["numpy_blas"] in ("OpenBLAS", "MKL", None) and info["torch_blas"] in ("MKL", None)
 
 
 def numpy_has_openblas():
@@ -576,7 +577,9 @@ def study():
 SLOW = {"gemm", "forward", "forward_chunked", "jacfwd"}                     # Theta(d^3) work
 GB_READS = {"f": 2, "matvec": 1, "torch_matvec": 1, "reverse": 4, "reverse_fused": 3, "torch_autograd": 4}
 GFLOPS = {"gemm", "forward", "forward_chunked"}                            # 2 d^3 flops
-LABELS = {"f": "f alone", "matvec": "matvec A x", "torch_matvec": "torch matvec A x", "gemm": "GEMM B A", "forward": "forward",
+LABELS = {"f": "f alone", "matvec": r"matrix-vector product $A\mathbf{x}$",
+          "torch_matvec": r"torch matrix-vector product $A\mathbf{x}$",
+          "gemm": "matrix-matrix product $BA$ (GEMM)", "forward": "forward",
           "forward_chunked": "forward chunked", "reverse": "reverse", "reverse_fused": "reverse fused",
           "torch_autograd": "PyTorch autograd", "jacfwd": "torch.func.jacfwd"}   # as the report shows them
 
