@@ -14,6 +14,7 @@ from decimal import ROUND_FLOOR, Decimal
 import numpy as np
 
 from ._arrays import is_torch
+from .bounds import rounded
 from .gradcheck import complex_step
 
 # Unit roundoff u = eps/2: a correctly rounded operation errs by at most u.
@@ -69,9 +70,12 @@ def agreement_row(label, a, ref, **extra):
     """One table row: {'comparison': label, **extra, 'max rel. error', 'digits'}.
 
     a, ref as in ``max_rel_error``; extra columns (e.g. dtype='float32') are
-    placed between the label and the numbers.
+    placed between the label and the numbers.  The error is kept rounded up
+    to the 3 significant digits a table shows, and the digits are counted
+    from it, so a sentence that restates the row (``helpers.bounds``)
+    agrees with the printed numbers, not only with the unrounded ones.
     """
-    err = max_rel_error(a, ref)
+    err = float(rounded(max_rel_error(a, ref), 3, "up"))
     return {"comparison": label, **extra, "max rel. error": err,
             "digits": correct_digits(err)}
 
