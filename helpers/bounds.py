@@ -134,7 +134,7 @@ def compare(times, reference, digits=2, center=None):
     the phrase says in how many rounds the ratio was above or below 1).
     center: the ratio to state (e.g. of the medians over all samples, where
     the rounds compared are fewer); default the ratio of these medians.
-    Returns a Phrase, e.g. "slower (2.0 times the time; from 1.9 to 2.1 over
+    Returns a Phrase, e.g. "slower (2.0 times as long; from 1.9 to 2.1 over
     5 rounds)", with ``.word``, ``.ratio`` (the stated ratio) and
     ``.spread`` (the ratios' range, widened outward but never across 1
     when the word says all ratios lie on one side).  Noise changes the
@@ -162,7 +162,7 @@ def compare(times, reference, digits=2, center=None):
             over += f"; {side} 1 in {k} of them"
     else:
         over = f"its {t.size} sample" + "s" * (t.size > 1) + f" against {r.size}"
-    text = f"{word} ({ratio} times the time; {spread} over {over})"
+    text = f"{word} ({ratio} times as long; {spread} over {over})"
     phrase = Phrase(text, {"kind": "compare", "word": word, "low": repr(float(low)),
                            "high": repr(float(high)), "lo": spread.check["lo"], "hi": spread.check["hi"]})
     phrase.word = Phrase(word, phrase.check)

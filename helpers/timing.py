@@ -100,7 +100,7 @@ def compare_timings(timed, reference, digits=2):
     (their stats dicts, or rows holding their 'samples'): the word and the
     range over the rounds both took part in, the ratio stated that of their
     medians over all their samples (the times the report shows): "slower
-    (940 times the time; from 870 to 1000 over 3 rounds)", with .word,
+    (940 times as long; from 870 to 1000 over 3 rounds)", with .word,
     .ratio, .spread; ``digits`` significant digits.  Never raises on noise."""
     a, b = timed["samples"], reference["samples"]
     n = min(len(a), len(b))

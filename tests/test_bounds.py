@@ -106,13 +106,13 @@ def test_a_tampered_check_no_longer_holds():
 def test_compare_words_by_the_samples():
     slower = compare([2.0, 2.1, 1.9], [1.0, 1.0, 1.0])
     assert slower.word == "slower" and slower.ratio == "2.0" and slower.spread == "from 1.9 to 2.1"
-    assert str(slower) == "slower (2.0 times the time; from 1.9 to 2.1 over 3 rounds)"
+    assert str(slower) == "slower (2.0 times as long; from 1.9 to 2.1 over 3 rounds)"
     assert compare([0.5, 0.6], [1.0, 1.0]).word == "faster"
     assert compare([0.9, 1.2, 1.0], [1.0, 1.0, 1.0]).word == "the same within the spread"
     unpaired = compare([0.5, 0.6], [1.0, 1.05, 0.9])
     assert unpaired.word == "faster" and "over its 2 samples against 3" in unpaired
     mixed = compare([0.6, 0.7, 1.02, 0.65, 0.62, 0.64, 0.7], [1.0] * 7, digits=3)
-    assert str(mixed) == ("the same within the spread (0.650 times the time; from 0.600 to 1.02 over 7 rounds; "
+    assert str(mixed) == ("the same within the spread (0.650 times as long; from 0.600 to 1.02 over 7 rounds; "
                           "below 1 in 6 of them)")
     near = compare([1.005, 1.2], [1.0, 1.0])        # the low end never reads "1.0" beside "slower"
     assert near.word == "slower" and near.spread == "from 1.005 to 1.200" and holds(near.check)

@@ -166,8 +166,8 @@ def test_a_planted_timing_inversion_changes_the_words_and_the_build_stays_green(
     out = tmp_path / "build"
     args = ["--notebooks", str(nbs), "--out", str(out), "--no-pdf"]
     assert cli.main(args) == OK
-    assert "Forward mode was slower (13 times the time; from 11 to 13 over 3 rounds)" in (out / "report.html").read_text()
+    assert "Forward mode was slower (13 times as long; from 11 to 13 over 3 rounds)" in (out / "report.html").read_text()
     assert cli.main([*args, "-p", "forward_ms", "50"]) == OK
     html = (out / "report.html").read_text()
-    assert "Forward mode was faster (0.69 times the time; from 0.66 to 0.72 over 3 rounds)" in html
+    assert "Forward mode was faster (0.69 times as long; from 0.66 to 0.72 over 3 rounds)" in html
     assert "ClaimFailed" not in capsys.readouterr().err

@@ -925,10 +925,10 @@ def test_1f_words_follow_a_planted_inversion(monkeypatch):
     """Forward mode planted faster than reverse mode in every round, reverse
     mode overlapping autograd: the answer's words say so, nothing raises."""
     rec = _planted_1f(monkeypatch)
-    assert rec["fwd_vs_rev"] == "faster (0.500 times the time; 0.500 over 3 rounds)"
+    assert rec["fwd_vs_rev"] == "faster (0.500 times as long; 0.500 over 3 rounds)"
     assert rec["rev_vs_ag"].startswith("the same within the spread")
     assert rec["ag_cause"] == ("Timed in the same rounds, torch's own product $A\\mathbf{x}$ against NumPy's was "
-                               "slower (1.60 times the time; 1.60 over 3 rounds).")
+                               "slower (1.60 times as long; 1.60 over 3 rounds).")
     assert rec["fused_vs_rev"].startswith("faster") and "above 3/4" in rec["fused_quarter"]
     assert rec["vs_counts"] == "below it in every round"          # 0.5 against 1300 / 400 madds
     assert (rec["fwd_s"], rec["rev_s"], rec["ag_s"]) == ("1.00 s", "2.00 s", "2.20 s")   # medians
@@ -938,11 +938,11 @@ def test_1f_words_follow_a_planted_inversion(monkeypatch):
 
 
 @pytest.mark.parametrize("times, cause", [
-    ({"torch_autograd": 3.0}, "slower (1.60 times the time; 1.60 over 3 rounds): four of torch's took 1.20 s "
+    ({"torch_autograd": 3.0}, "slower (1.60 times as long; 1.60 over 3 rounds): four of torch's took 1.20 s "
                               "more than four of NumPy's (medians), and autograd 1.30 s more than our reverse mode."),
-    ({"torch_autograd": 3.0, "torch_matvec": 0.5}, "the same within the spread (1.00 times the time; 1.00 over 3 "
+    ({"torch_autograd": 3.0, "torch_matvec": 0.5}, "the same within the spread (1.00 times as long; 1.00 over 3 "
                                                    "rounds), so the product's own speed does not explain"),
-    ({"torch_autograd": 1.0, "torch_matvec": 0.4}, "faster (0.800 times the time; 0.800 over 3 rounds): four of "
+    ({"torch_autograd": 1.0, "torch_matvec": 0.4}, "faster (0.800 times as long; 0.800 over 3 rounds): four of "
                                                    "torch's took 400 ms less"),
     ({"torch_matvec": None}, "Our methods ran in torch here too"),
 ])
