@@ -6,9 +6,10 @@ returns it as a ``claims.Phrase`` whose check is the phrase itself:
     at_most([6.28, 3.1])          "at most 6.3"      (max rounded up)
     at_least([0.884, 2])          "at least 0.88"    (min rounded down)
     between([0.884, 4.83])        "from 0.88 to 4.9" (widened outward)
-    within(differences)           "to within 2.3e-16" (max |difference|, up)
+    within(differences)           "to within 2.3e-16" (max |difference|, up; "exactly" if all are 0)
     for_all(conds, text), never(conds, text)   text, if every / no condition holds
     number(3.14159, 3)            "3.14"             (a stated value, nearest)
+    given(1e-14)                  "1e-14"            (a parameter as written, exact)
     compare(times, reference)     "slower", "faster" or "the same within the
                                   spread", from paired samples, with the ratio
 
@@ -47,7 +48,20 @@ def rounded(x, digits=2, direction="nearest"):
     q = d.quantize(Decimal(1).scaleb(d.adjusted() - digits + 1), rounding=_MODES[direction])
     if 1e-3 <= abs(q) < 1e5:
         return f"{q:f}"
-    return f"{q:.{digits - 1}e}".replace("e-0", "e-").replace("e+0", "e+").replace("e+", "e")
+    return _exponent(f"{q:.{digits - 1}e}")
+
+
+def _exponent(text):
+    """'2.3e-16', '1.3e5': e-notation without a plus sign or leading zeros."""
+    return text.replace("e-0", "e-").replace("e+0", "e+").replace("e+", "e")
+
+
+def given(value):
+    """A parameter as written: the shortest form that reads back as the same
+    float ('2', '1e-14', '1e10'), exact, not rounded."""
+    v = float(value)
+    text = f"{v:g}" if float(f"{v:g}") == v else repr(v)
+    return Phrase(_exponent(text), {"kind": "value", "value": repr(v)})
 
 
 def _values(values, what):
@@ -98,12 +112,14 @@ def between(values, lo=None, hi=None, digits=2):
 
 
 def within(differences, bound=None, digits=2):
-    """"to within B": B = ``bound``, or max |difference| rounded up ("to within 0" if all are 0)."""
+    """"to within B": B = ``bound``, or max |difference| rounded up; "exactly"
+    when no bound is given and every difference is 0."""
     worst = np.abs(_values(differences, "within")).max()
     text = rounded(worst if bound is None else bound, digits, "up")
     if not worst <= float(text):
         raise ClaimFailed(f"the data contradict 'to within {text}': the largest difference is {worst!r}")
-    return Phrase(f"to within {text}", {"kind": "at_most", "value": repr(float(worst)), "bound": text})
+    words = "exactly" if bound is None and worst == 0 else f"to within {text}"
+    return Phrase(words, {"kind": "at_most", "value": repr(float(worst)), "bound": text})
 
 
 def for_all(conditions, text):

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers import bounds
 from helpers.bounds import (
     at_least,
     at_most,
@@ -132,6 +133,18 @@ def test_a_planted_timing_inversion_changes_the_words_and_raises_nothing():
     assert inverted.word == "faster" and holds(inverted.check)
     noisy = compare([0.050, 0.090, 0.052], reverse)
     assert noisy.word == "the same within the spread"
+
+
+def test_within_says_exactly_only_when_every_difference_is_zero():
+    assert within([0.0, -0.0]) == "exactly" and holds(within([0.0]).check)
+    assert within([0.0, 1e-17]) == "to within 1.0e-17"
+    assert within([0.0], bound=1e-15) == "to within 1.0e-15"     # a stated bound is stated
+
+
+@pytest.mark.parametrize("value, text", [(2.0, "2"), (1e-14, "1e-14"), (1e10, "1e10"), (1e6, "1e6"), (1e5, "100000"),
+                                         (2.5e-8, "2.5e-8"), (1.0000001, "1.0000001"), (0.1, "0.1")])
+def test_given_writes_a_parameter_exactly(value, text):
+    assert bounds.given(value) == text and float(bounds.given(value)) == value    # (given: hypothesis's)
 
 
 def test_number_and_record(monkeypatch):
