@@ -13,7 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from helpers.complexity import evaluation_steps, extra_memory, forward_steps, reverse_steps, totals
+from helpers.complexity import (
+    evaluation_steps,
+    extra_memory,
+    forward_steps,
+    reverse_steps,
+    totals,
+)
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 SIZES = [(1, 1, 1), (2, 3, 5), (5, 3, 2), (7, 11, 13), (64, 1, 9), (300, 200, 100)]

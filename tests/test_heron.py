@@ -12,7 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import complex_step, heron_complex, heron_sqrt, heron_sqrt_forward, heron_sqrt_reverse
+from helpers import (
+    complex_step,
+    heron_complex,
+    heron_sqrt,
+    heron_sqrt_forward,
+    heron_sqrt_reverse,
+)
 
 DERIVATIVES = [heron_sqrt_forward, heron_sqrt_reverse]
 ALL = [heron_sqrt, heron_sqrt_forward, heron_sqrt_reverse]

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from system import require
 
 import helpers
 import helpers.model
 import helpers.timing
 from helpers import heron
-from system import require
 
 ROOT = Path(__file__).resolve().parents[1]
 PARTS = ["1a", "1b", "1c", "1d", "1e", "1f", "2a", "2b", "2c"]

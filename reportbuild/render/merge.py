@@ -26,6 +26,7 @@ The Reproducibility section comes last; the title block and the answers page
 are drawn by the templates from ``metadata.report``.
 """
 
+import itertools
 import re
 
 import nbformat
@@ -166,7 +167,7 @@ def keep_with_next(cells):
     listing or printed output (the next cell shows one) with the room both
     need (``metadata.report_keep``), so the PDF starts them on one page:
     no heading or lead-in is left at the foot of a page."""
-    for cell, after in zip(cells, cells[1:]):
+    for cell, after in itertools.pairwise(cells):
         if cell.cell_type != "markdown" or after.cell_type != "code" or len(cell.source) > SHORT_MARKDOWN:
             continue
         lines, figure = _output_lines(after)
