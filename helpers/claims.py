@@ -18,11 +18,15 @@ time.  ``claim(condition, text)`` remains for a sentence whose condition is
 not a bound: it returns ``text`` when the condition holds and raises
 ``ClaimFailed``, naming the sentence, when the data contradict it.
 
-In a kernel ``record`` publishes one output (mimetype ``VALUE_MIME``, with a
-Markdown line for Jupyter); the report drops these outputs, as it drops the
-``CLAIM_MIME`` outputs of ``claim``, and counts the checked ones for the
-Reproducibility section.  This module imports nothing at module level: the
-report tool loads this one file, not the helpers package.
+In a kernel each checked sentence shows once, as Markdown: ``claim``
+shows its sentence, and ``record`` of that Phrase replaces this same output
+(an update of its display, ``display_id``) by the recorded line; any other
+``record`` shows one line of its own.  What the report needs is kept out of
+sight, in the output's metadata (key ``CLAIM_MIME`` for a claim not
+recorded, ``VALUE_MIME`` for a recorded value); the report drops these
+outputs and counts the checked ones for the Reproducibility section.  This
+module imports nothing at module level: the report tool loads this one
+file, not the helpers package.
 """
 
 CLAIM_MIME = "application/vnd.homework.claim+json"
@@ -39,11 +43,14 @@ class Phrase(str):
 
     check: a JSON-ready dict, ``{"kind": ..., ...}`` (see ``holds``); kinds
         "text" and "value" state no condition.
+    display_id: the id of the output that ``claim`` showed for it, which its
+        first ``record`` replaces (None: nothing to replace).
     """
 
     def __new__(cls, text, check):
         phrase = super().__new__(cls, text)
         phrase.check = check
+        phrase.display_id = None
         return phrase
 
 
@@ -53,7 +60,8 @@ def claim(condition, text):
     condition: a bool (NumPy bools too) computed over exactly what the
         sentence names; an array raises TypeError (use .all() or .any()).
     text: the sentence, Markdown, with its numbers already formatted in.
-    Returns a Phrase of kind "claim".
+    Returns a Phrase of kind "claim"; in a kernel its sentence shows as
+    an output of the cell, which ``record`` of the Phrase replaces.
     """
     if not isinstance(text, str) or not text.strip():
         raise TypeError(f"claim text must be a non-empty string, got {text!r}")
@@ -62,8 +70,11 @@ def claim(condition, text):
                         f"{tuple(condition.shape)} for: {text}")
     if not bool(condition):
         raise ClaimFailed(f"the data contradict this sentence of the report: {text}")
-    _publish({CLAIM_MIME: {"text": text}, "text/plain": f"[checked] {text}"})
-    return Phrase(text, {"kind": "claim", "holds": True})
+    import uuid
+    phrase = Phrase(text, {"kind": "claim", "holds": True})
+    phrase.display_id = f"claim-{uuid.uuid4().hex}"
+    _publish(_shown(f"checked: {text}"), {CLAIM_MIME: {"text": text}}, phrase.display_id)
+    return phrase
 
 
 def record(name, value):
@@ -75,7 +86,9 @@ def record(name, value):
         separators).  A float must go through ``bounds.number`` or a bound
         helper, which say how it is rounded.
     Returns None, so that a cell ending in ``record(...)`` shows the value
-    once (the record's own output), not a second time as its result.
+    once (the record's own output), not a second time as its result.  The
+    first record of a ``claim`` replaces the claim's output (in whichever
+    cell it was shown); any other record shows an output of its own.
     """
     import re
     if not isinstance(name, str) or not re.fullmatch(NAME_PATTERN, name):
@@ -93,8 +106,11 @@ def record(name, value):
         text, check = f"{value:,}", {"kind": "value", "value": str(value)}
     if not holds(check):
         raise ClaimFailed(f"record({name!r}): its check fails: {check}")
-    _publish({VALUE_MIME: {"name": name, "text": text, "check": check},
-              "text/markdown": f"`{{{{{name}}}}}` = {text}"})
+    display_id, update = getattr(value, "display_id", None), False
+    if display_id is not None:          # the claim's output shows this record now, and only this one
+        value.display_id, update = None, True
+    _publish(_shown(f"`{{{{{name}}}}}` = {text}"), {VALUE_MIME: {"name": name, "text": text, "check": check}},
+             display_id, update)
 
 
 def holds(check):
@@ -127,12 +143,24 @@ def holds(check):
     return False
 
 
-def _publish(data):
-    """Show ``data`` as an output of the running cell (kernels only)."""
+def _shown(markdown):
+    """The visible part of an output: ``markdown``, rendered by Jupyter (and
+    as plain text in a terminal)."""
+    return {"text/markdown": markdown, "text/plain": markdown}
+
+
+def _publish(data, metadata, display_id=None, update=False):
+    """Show ``data`` ({mimetype: content}) as an output of the running cell,
+    with ``metadata`` (kernels only; plain Python has nothing to publish to).
+
+    display_id: an id under which the output can be replaced later (None:
+        none); update: replace the output shown under ``display_id`` (in
+        whichever cell it is) instead of adding one.
+    """
     try:
         from IPython.core.interactiveshell import InteractiveShell
-    except ImportError:             # plain Python without IPython: nothing to publish to
+    except ImportError:
         return
     if InteractiveShell.initialized():
         from IPython.display import display
-        display(data, raw=True)
+        display(data, raw=True, metadata=metadata, display_id=display_id, update=update)

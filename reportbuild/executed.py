@@ -1,7 +1,9 @@
 """What an executed notebook records, as the two stages read it: the
 parameter values it ran with and when (papermill's ``metadata.papermill``),
 the run key it was stored under (``metadata.report_run``), and the claims it
-checked (outputs of ``helpers.claims.claim``)."""
+checked and the values it recorded (outputs of ``helpers.claims.claim`` and
+``record``, whose output metadata carry them under ``CLAIM_MIME`` and
+``VALUE_MIME``; what Jupyter shows of them is Markdown for the reader)."""
 
 import datetime
 import functools
@@ -68,30 +70,36 @@ def claims_module():
 
 
 def claim_mime():
-    """The mimetype of a checked claim's output."""
+    """The key under which a checked claim's output carries it (in its metadata)."""
     return claims_module().CLAIM_MIME
+
+
+def _carried(output, key):
+    """What cell output ``output`` carries in its metadata under ``key``, or None."""
+    return output.get("metadata", {}).get(key)
 
 
 def is_claim(output):
     """Whether cell output ``output`` records a checked claim or a recorded value."""
-    data = output.get("data", {})
-    return claim_mime() in data or claims_module().VALUE_MIME in data
+    return any(_carried(output, key) is not None for key in (claim_mime(), claims_module().VALUE_MIME))
+
+
+def _outputs(nb):
+    """The outputs of the code cells of ``nb``, in order."""
+    return [out for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])]
 
 
 def recorded_values(nb):
     """[{"name", "text", "check"}]: the values the code cells of ``nb``
     recorded with ``helpers.claims.record``, in order."""
-    mime = claims_module().VALUE_MIME
-    return [out["data"][mime] for cell in nb.cells if cell.cell_type == "code"
-            for out in cell.get("outputs", []) if mime in out.get("data", {})]
+    key = claims_module().VALUE_MIME
+    return [value for out in _outputs(nb) if (value := _carried(out, key)) is not None]
 
 
 def count_claims(nb):
     """How many checked statements the code cells of ``nb`` made: claims
-    that were not recorded as values, and recorded values whose check
-    states something (a bound, a range, a comparison, a condition)."""
-    mime = claims_module().CLAIM_MIME
-    claims = sum(mime in out.get("data", {}) for cell in nb.cells if cell.cell_type == "code"
-                 for out in cell.get("outputs", []))
-    stated = [v for v in recorded_values(nb) if v["check"].get("kind") not in ("text", "value")]
-    return claims - sum(v["check"].get("kind") == "claim" for v in stated) + len(stated)
+    that were not recorded as values (a recorded claim's output carries its
+    record instead), and recorded values whose check states something (a
+    bound, a range, a comparison, a condition)."""
+    claims = sum(_carried(out, claim_mime()) is not None for out in _outputs(nb))
+    return claims + sum(v["check"].get("kind") not in ("text", "value") for v in recorded_values(nb))

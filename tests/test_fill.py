@@ -20,9 +20,11 @@ CONFIG = {**load_config(), "date": "January 2, 2026"}
 
 
 def recorded(name, text, check):
-    """An output as ``helpers.claims.record`` publishes it."""
-    return nbformat.v4.new_output("display_data", data={VALUE_MIME: {"name": name, "text": text, "check": check},
-                                                        "text/markdown": f"`{{{{{name}}}}}` = {text}"})
+    """An output as ``helpers.claims.record`` publishes it: Markdown to see,
+    the record in its metadata."""
+    shown = f"`{{{{{name}}}}}` = {text}"
+    return nbformat.v4.new_output("display_data", data={"text/markdown": shown, "text/plain": shown},
+                                  metadata={VALUE_MIME: {"name": name, "text": text, "check": check}})
 
 
 def executed(path, *cells):

@@ -30,7 +30,7 @@ def name(fun):
 
 def oracle(x, n_steps):
     """(y_N, dy_N/dx) of the n_steps program, by the complex step."""
-    program = lambda z: heron_complex(z, n_steps)[0]    # noqa: E731
+    program = lambda z: heron_complex(z, n_steps)[0]
     return program(complex(x)).real, complex_step(program, x)
 
 
@@ -252,7 +252,7 @@ def test_small_n_rows_tabulate_the_complex_step(fun):
 def test_small_n_rows_catch_a_wrong_derivative():
     from helpers.accuracy import heron_small_n_rows
 
-    wrong = lambda x, n: (None, heron_sqrt_forward(x, n)[1] * (1 + 1e-9))   # noqa: E731
+    wrong = lambda x, n: (None, heron_sqrt_forward(x, n)[1] * (1 + 1e-9))
     assert max(r["abs. diff."] for r in heron_small_n_rows(wrong, 2.0, 5)) > 1e-11
 
 
@@ -273,7 +273,7 @@ def test_stopping_rows_follow_the_steps_that_ran(fun):
 def test_stopping_rows_catch_a_derivative_that_ignores_the_rule():
     from helpers.accuracy import heron_stopping_rows
 
-    ignores = lambda x, n, tol: heron_sqrt_forward(x, n)    # noqa: E731  runs all n steps
+    ignores = lambda x, n, tol: heron_sqrt_forward(x, n)    # runs all n steps
     rows = heron_stopping_rows(ignores, [2.0], 100, (1e-2,))
     assert rows[0]["rel. diff. to complex step"] > 1e-6
 
@@ -319,10 +319,15 @@ def test_error_plot_against_x_spans_the_float_range_without_warnings():
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
-def records_of(stem, **overrides):
+def records_of(stem, strict=False, **overrides):
     """Run notebooks/<stem>.ipynb's code cells in order, its parameters set to
-    their defaults and then ``overrides``; return {name: text} of its records."""
+    their defaults and then ``overrides``; return {name: text} of its records.
+    A RuntimeWarning (NumPy's divide by zero, overflow, ...) is an error, as is
+    every warning with ``strict``, when the figures are also drawn as Jupyter's
+    inline backend draws them (a PNG, tight bounding box)."""
+    import io
     import json
+    import warnings
 
     import IPython.display
     import matplotlib
@@ -333,19 +338,24 @@ def records_of(stem, **overrides):
 
     found = {}
     real_publish, real_display = claims._publish, IPython.display.display
-    claims._publish = lambda data: (found.setdefault(data[claims.VALUE_MIME]["name"], data[claims.VALUE_MIME]["text"])
-                                    if claims.VALUE_MIME in data else None)
+    claims._publish = lambda data, metadata, *how: (
+        found.setdefault(metadata[claims.VALUE_MIME]["name"], metadata[claims.VALUE_MIME]["text"])
+        if claims.VALUE_MIME in metadata else None)
     IPython.display.display = lambda *a, **k: None
     try:
-        ns = {}
-        for cell in json.loads((NOTEBOOKS / f"{stem}.ipynb").read_text())["cells"]:
-            if cell["cell_type"] != "code":
-                continue
-            src = "\n".join(line for line in "".join(cell["source"]).splitlines() if not line.startswith("%"))
-            exec(compile(src, f"{stem}:{cell['id']}", "exec"), ns)
-            if "parameters" in cell["metadata"].get("tags", []):
-                ns.update(overrides)
-            plt.close("all")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Warning if strict else RuntimeWarning)
+            ns = {}
+            for cell in json.loads((NOTEBOOKS / f"{stem}.ipynb").read_text())["cells"]:
+                if cell["cell_type"] != "code":
+                    continue
+                src = "\n".join(line for line in "".join(cell["source"]).splitlines() if not line.startswith("%"))
+                exec(compile(src, f"{stem}:{cell['id']}", "exec"), ns)     # noqa: S102 (the notebook's own code)
+                if "parameters" in cell["metadata"].get("tags", []):
+                    ns.update(overrides)
+                for number in plt.get_fignums() if strict else []:
+                    plt.figure(number).savefig(io.BytesIO(), format="png", bbox_inches="tight")
+                plt.close("all")
     finally:
         claims._publish, IPython.display.display = real_publish, real_display
     return found
@@ -369,10 +379,17 @@ def test_sentences_of_2b_and_2c_hold_across_x0_and_n(stem, x0, n_iter):
         assert found["conv"].startswith("differs")  # 3 steps do not converge for x from 1e-12 to 1e12
 
 
+@pytest.mark.parametrize("stem", ["2b_heron_forward", "2c_heron_reverse"])
+def test_2b_and_2c_run_at_their_defaults_without_a_warning(stem):
+    """What Jupyter would show on stderr (and the report hides): every warning
+    is an error here, the figures drawn as the inline backend draws them."""
+    assert records_of(stem, strict=True)["x0"] == "2"
+
+
 @pytest.mark.parametrize("overrides", [
-    dict(n_values=[3, 60], n_grid=25, n_history=20),
-    dict(n_values=[0, 5], n_grid=9, x_min=0.5, x_max=2.0, n_history=3, x_history=[1.0, 4.0]),
-    dict(n_values=[60], n_grid=5, x_min=1e-300, x_max=1e300, n_history=5, x_history=[1e-300]),
+    {"n_values": [3, 60], "n_grid": 25, "n_history": 20},
+    {"n_values": [0, 5], "n_grid": 9, "x_min": 0.5, "x_max": 2.0, "n_history": 3, "x_history": [1.0, 4.0]},
+    {"n_values": [60], "n_grid": 5, "x_min": 1e-300, "x_max": 1e300, "n_history": 5, "x_history": [1e-300]},
 ])
 def test_sentences_of_2a_hold_across_its_ranges(overrides):
     found = records_of("2a_heron", **overrides)

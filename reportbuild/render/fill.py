@@ -2,12 +2,12 @@
 
 A Markdown cell refers to a recorded value as ``{{name}}``; a code cell of
 the same notebook recorded it with ``helpers.claims.record`` (an output
-carrying its text and its check).  At render time every reference is
-replaced by the recorded text, and every recorded check is checked again
-(``helpers.claims.holds``), so a sentence can be reworded without a run and
-still states only what its run checked.  A reference that the run did not
-record, a name recorded twice, or a check that no longer holds stops the
-render, naming the notebook and the value.
+whose metadata carry its text and its check, ``executed.recorded_values``).
+At render time every reference is replaced by the recorded text, and every
+recorded check is checked again (``helpers.claims.holds``), so a sentence
+can be reworded without a run and still states only what its run checked.
+A reference that the run did not record, a name recorded twice, or a check
+that no longer holds stops the render, naming the notebook and the value.
 """
 
 import re

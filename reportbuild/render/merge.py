@@ -74,13 +74,14 @@ def anchor(heading):
 
 def answer_markdown(nb):
     """The part's answer: the Markdown cell tagged ``answer``, or the Markdown
-    output of a code cell tagged ``answer``; None when there is neither."""
+    output of a code cell tagged ``answer`` (claims and records left out);
+    None when there is neither."""
     for cell in nb.cells:
         if cell.cell_type == "markdown" and ANSWER_TAG in cell.metadata.get("tags", []):
             return cell.source.strip() or None
         if cell.cell_type == "code" and ANSWER_TAG in cell.metadata.get("tags", []):
             texts = [out.data["text/markdown"] for out in cell.get("outputs", [])
-                     if "text/markdown" in out.get("data", {})]
+                     if "text/markdown" in out.get("data", {}) and not is_claim(out)]
             return "\n\n".join(t.strip() for t in texts) or None
     return None
 
