@@ -7,7 +7,8 @@ helpers/ is in.
 Two stages, with the executed notebooks between them:
 
     run/      execute the notebooks whose run key changed; the stored runs,
-              each with the files its notebook saved (cache, kernels, stage)
+              each with the files its notebook saved (cache, kernels, stage);
+              the progress of running notebooks (news, bars, progress)
     render/   the report from the executed notebooks (title, provenance,
               merge, exporters, pages, stage; templates/)
 
@@ -15,6 +16,7 @@ both writing into a staging folder that ``outfolder`` then puts in place
 as one report set; and what both use:
 
     cli              the options; main(): checks, then the stages, then publish
+    dryrun           --check: what a build would run or reuse, and why
     outfolder        the output folder: its lock, leftovers, the report set
                      published all at once
     parts            the notebook files and their part labels (1a, ...)

@@ -6,7 +6,8 @@ as when it is opened in Jupyter, so relative paths mean the same in both.
 ``stage`` decides which notebooks run and where their executed copies go.
 
 Each runs in a worker process (``worker``), which tells the build process
-when each of its code cells starts, for the progress line.
+when each of its code cells starts, and what a tqdm bar in it says, for
+the progress line (``progress``).
 
 Stopping.  A worker stops at once on SIGINT, SIGTERM or SIGHUP, kernel
 included (``worker``).  A Ctrl-C reaches the workers with the build
@@ -162,14 +163,16 @@ def _stop_workers(pool):
 
 def _wait(futures, events, shown, until_all=False):
     """The futures that are done, once one is (all of them, with
-    ``until_all``); meanwhile the cells that start, from the workers'
-    ``events``, show on ``shown``, updated every TICK seconds."""
+    ``until_all``); meanwhile the cells that start and what their tqdm bars
+    say, from the workers' ``events``, show on ``shown``, updated every
+    TICK seconds."""
     from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, wait
 
     while True:
         done, not_done = wait(futures, timeout=TICK, return_when=ALL_COMPLETED if until_all else FIRST_COMPLETED)
         while not events.empty():
-            shown.cell(*events.get())
+            kind, *args = events.get()      # see news.CellEvents
+            (shown.cell if kind == "cell" else shown.task)(*args)
         if not not_done or (done and not until_all):
             return done
         shown.show()

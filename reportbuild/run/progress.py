@@ -1,20 +1,25 @@
 """What the build shows about the notebooks it runs: one line per notebook
 when it finishes (``status_line``), and, while one runs longer than QUIET
-seconds, which of its code cells is running (``Progress``), as the workers
-report it (``CellEvents``).
+seconds, which of its code cells is running and, when that cell shows a
+tqdm progress bar, what the bar says (``Progress``), as the workers report
+it (``news.CellEvents``).
 
 On a terminal the progress is one line, rewritten in place, naming every
 notebook running at the time:
 
-      1f_timing              cell 7 of 12, 48 s
+      1f_timing              cell 7 of 12: forward mode, round 3 of 7, 48 s
 
 In a log or a pipe it is a plain line per running notebook every EVERY
 seconds (15, 30, 45 s into its run):
 
-      1f_timing              still running: cell 7 of 12, 45 s
+      1f_timing              still running: cell 7 of 12: forward mode, round 3 of 7, 45 s
 
-"Cell 7 of 12" counts the code cells that run, the injected parameters
-included, so cell 7 is the one numbered ``In [7]`` in the executed copy.
+The bar's part goes when the bar finishes or the next cell starts.  "Cell
+7 of 12" is Jupyter's number (``news.jupyter_numbers``): the 7th of the 12
+non-empty code cells of the notebook in notebooks/, the one Jupyter shows
+as ``In [7]`` after Restart Kernel and Run All.  papermill's injected
+parameters cell is not counted (the executed copy has it, so there the
+cells after the parameters cell are numbered one higher).
 """
 
 import os
@@ -44,35 +49,18 @@ def every_from_environment(environ=os.environ):
         return EVERY
 
 
-class CellEvents:
-    """In a worker: nbclient hooks (``hooks()``, for papermill to pass on)
-    that put (notebook, cell number, cells) on the build's queue ``events``
-    as each code cell starts.  Cells that nbclient skips (empty ones) are
-    not counted, so cell k is the executed copy's ``In [k]``."""
-
-    def __init__(self, name, events):
-        self.name, self.events, self.number, self.cells = name, events, 0, 0
-
-    def hooks(self):
-        return {"on_notebook_start": self.notebook_start, "on_cell_execute": self.cell_execute}
-
-    def notebook_start(self, notebook, **_):
-        self.cells = sum(1 for c in notebook.cells if c.cell_type == "code" and c.source.strip())
-
-    def cell_execute(self, cell, cell_index, **_):
-        self.number += 1
-        self.events.put((self.name, self.number, self.cells))
-
-
 class _Run:
-    """One running notebook: when it started, its current code cell, and
-    when its next line is due (logs and pipes only)."""
+    """One running notebook: when it started, its current code cell, what
+    that cell's tqdm bar says (or None), and when its next line is due (logs
+    and pipes only)."""
 
     def __init__(self, start, every):
-        self.start, self.cell, self.cells, self.due = start, 0, 0, every
+        self.start, self.cell, self.cells, self.task, self.due = start, 0, 0, None, every
 
     def state(self, now):
         where = f"cell {self.cell} of {self.cells}" if self.cell else "starting its kernel"
+        if self.cell and self.task:
+            where += f": {self.task}"
         return f"{where}, {int(now - self.start)} s"
 
 
@@ -80,7 +68,8 @@ class Progress:
     """The progress of running notebooks, shown on ``stream``.
 
     Call ``start(name)`` when a notebook starts, ``cell(name, number,
-    cells)`` when one of its code cells starts, ``show()`` now and then
+    cells)`` when one of its code cells starts, ``task(name, number,
+    phrase)`` when the tqdm bar of that cell changes, ``show()`` now and then
     (a few times a second), and ``finish(name)`` before printing its
     ``status_line``; ``clear()`` at the end (it erases the terminal line),
     or use it in a ``with`` statement, which clears on the way out.
@@ -113,7 +102,16 @@ class Progress:
         """Code cell ``number`` (1-based) of ``cells`` of ``name`` started;
         ignored for a notebook that is not running (a late message)."""
         if name in self.running:
-            self.running[name].cell, self.running[name].cells = number, cells
+            run = self.running[name]
+            run.cell, run.cells, run.task = number, cells, None
+
+    def task(self, name, number, phrase):
+        """The tqdm bar of code cell ``number`` of ``name`` says ``phrase``
+        ('forward mode, round 3 of 7'; None: no bar); ignored unless that
+        cell is the one running (a late message)."""
+        run = self.running.get(name)
+        if run is not None and run.cell == number:
+            run.task = phrase
 
     def finish(self, name):
         """``name`` stopped: forget it and erase the line, ready for its status line."""

@@ -1,6 +1,10 @@
 """The worker process that runs one notebook at a time for ``kernels``
 (papermill, one kernel per notebook), and tells the build process when
-each of its code cells starts (``progress.CellEvents``).
+each of its code cells starts and what a tqdm bar in it says, read from
+the kernel's stderr (``news.CellEvents``).
+
+Cells are named by Jupyter's numbers (``news.jupyter_numbers``), in
+the progress line and in the message of a failure alike.
 
 Each notebook runs with its own folder as the working directory, exactly
 as when it is opened in Jupyter, so relative paths mean the same in both.
@@ -27,16 +31,17 @@ from pathlib import Path
 
 from ..exit_status import INTERRUPTED
 from ..processes import signal_on_parent_death
-from .progress import CellEvents
+from .news import CellEvents, jupyter_numbers
 
 # The kernel's "running over TCP without encryption" warning is noise here.
 KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+NEWS_TICK = 0.1        # seconds between the main thread's looks at a bar's news held back
 LAUNCH_WAIT = 1.0       # seconds a stopping worker waits for a kernel launch under way (a fork: ms)
 KILL_WAIT = 0.3         # seconds a stopping worker waits for its killed kernel to be gone
 
-# In a worker process: the build process's id and the queue that takes
-# (notebook, cell number, cells) to it (set by start_worker); the kernel
+# In a worker process: the build process's id and the queue that takes the
+# news of CellEvents to it (set by start_worker); the kernel
 # running and its private folder, for _stop; held while a kernel is launched.
 _parent = None
 _events = None
@@ -54,24 +59,38 @@ def _rel(path):
         return str(path)
 
 
-def _cell_number(src, code):
-    """1-based position of the code cell with source ``code`` in notebook ``src``."""
+def _jupyter_number(executed, index):
+    """Jupyter's number (``jupyter_numbers``) of cell ``index`` of the
+    notebook papermill ran, read from its executed copy ``executed``
+    without the cells papermill adds there on a failure; None when that
+    copy cannot be read."""
     import nbformat
+    from papermill.execute import ERROR_MARKER_TAG
 
-    cells = nbformat.read(str(src), as_version=4).cells
-    return next((i for i, c in enumerate(cells, 1) if c.source == code), "?")
+    try:
+        cells = nbformat.read(str(executed), as_version=4).cells
+    except (OSError, ValueError):
+        return None
+    cells = [c for c in cells if ERROR_MARKER_TAG not in c.get("metadata", {}).get("tags", [])]
+    return jupyter_numbers(cells)[index] if index < len(cells) else None
 
 
-def _failure(src, copy, err):
-    """A message a student can act on, from papermill's exception."""
+def _failure(src, executed, copy, err):
+    """A message a student can act on, from papermill's exception:
+    the failing cell by its Jupyter number, and its ``In [n]`` in the
+    executed ``copy`` (which ``executed`` becomes) where that differs."""
     from papermill.exceptions import PapermillExecutionError
 
     if isinstance(err, PapermillExecutionError):
         first = next((ln.strip() for ln in err.source.splitlines() if ln.strip()), "")
-        return (f"notebook {src.name} failed in cell {_cell_number(src, err.source)} (In [{err.exec_count}]), "
-                f"which starts: {first[:80]}\n"
+        number = _jupyter_number(executed, err.cell_index)
+        where = f"cell {number}" if number else f"the cell In [{err.exec_count}] of the executed copy"
+        there = ""
+        if number and err.exec_count is not None and err.exec_count != number:
+            there = f"\n  in that copy the cell is In [{err.exec_count}]: papermill adds a parameters cell there"
+        return (f"notebook {src.name} failed in {where}, which starts: {first[:80]}\n"
                 f"    {err.ename}: {err.evalue}\n"
-                f"  the traceback is in the executed copy, below the red banner: {_rel(copy)}")
+                f"  the traceback is in the executed copy, below the red banner: {_rel(copy)}{there}")
     return (f"notebook {src.name} could not be run: {type(err).__name__}: {err}\n"
             f"  the partly executed copy (if any): {_rel(copy)}")
 
@@ -160,35 +179,41 @@ def run_one(src, dst, params, failed_copy):
     """Run one notebook (in a worker process); None, or the failure message.
 
     papermill runs in a thread of its own (see the module's docstring);
-    this, the main thread, waits for it, ready for ``_stop``.  While it
+    this, the main thread, waits for it, ready for ``_stop``, and sends
+    the news of a tqdm bar held back (``CellEvents.send_due``).  While it
     runs, the worker's stderr (which the kernel inherits) goes to
     /dev/null: what reaches it is the teardown noise of the kernel and its
     client, while the notebook's own stderr travels to the executed
-    notebook over the kernel's messages and a failure comes back as the
-    returned message."""
+    notebook (and to ``CellEvents``) over the kernel's messages and a
+    failure comes back as the returned message."""
     saved, quiet = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     os.dup2(quiet, 2)
     os.close(quiet)
     outcome = []
+    news = CellEvents(src.stem, _events) if _events is not None else None
 
     def run():
         try:
-            outcome.append(_papermill(src, dst, params, failed_copy))
-        except BaseException as err:        # _papermill turns every Exception into a message
+            outcome.append(_papermill(src, dst, params, failed_copy, news))
+        except BaseException as err:  # noqa: BLE001  (_papermill turns every Exception into a message)
             outcome.append(f"notebook {src.name} could not be run: {type(err).__name__}: {err}")
 
     runner = threading.Thread(target=run, name=f"papermill {src.name}", daemon=True)
     try:
         runner.start()
-        runner.join()
+        while runner.is_alive():
+            runner.join(NEWS_TICK)
+            if news is not None:
+                news.send_due()
     finally:
         os.dup2(saved, 2)
         os.close(saved)
     return outcome[0]
 
 
-def _papermill(src, dst, params, failed_copy):
-    """papermill.execute_notebook, with the settings described below."""
+def _papermill(src, dst, params, failed_copy, news=None):
+    """papermill.execute_notebook, with the settings described below;
+    ``news`` (a ``CellEvents``, or None) hears of its cells and stderr."""
     os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")    # silences a jupyter_core notice
     import papermill
     from traitlets.config import Config
@@ -196,8 +221,9 @@ def _papermill(src, dst, params, failed_copy):
     # Parameters are checked in values.py; papermill's own guesses at the
     # parameters cell ("Passed unknown parameter") would only confuse.
     logging.getLogger("papermill").setLevel(logging.ERROR)
-    # papermill passes the hooks on to nbclient (as "engine arguments").
-    hooks = CellEvents(src.stem, _events).hooks() if _events is not None else {}
+    # papermill passes the hooks on to nbclient (as "engine arguments"), and
+    # writes each chunk of the kernel's stderr to stderr_file as it comes.
+    hooks = {**news.hooks(), "stderr_file": news} if news is not None else {}
     # Kernels talk over Unix sockets in a private folder, which holds the
     # connection file too: two kernels started at once cannot race for the
     # same TCP port, no port is opened at all, and _stop removes the lot.
@@ -211,8 +237,8 @@ def _papermill(src, dst, params, failed_copy):
             papermill.execute_notebook(
                 str(src), str(dst), parameters=params, cwd=str(src.parent), progress_bar=False,
                 extra_arguments=KERNEL_ARGS, config=config, kernel_manager_class=_tracked_kernel_manager(), **hooks)
-        except Exception as err:    # papermill's own errors and kernel deaths alike
-            return _failure(src, failed_copy, err)
+        except Exception as err:  # noqa: BLE001  (papermill's own errors and kernel deaths alike)
+            return _failure(src, dst, failed_copy, err)
         finally:                    # the kernel has stopped (nbclient shut it down)
             _kernels.clear()
             _folders.remove(private)
