@@ -10,7 +10,8 @@ Problem 1, f(x) = sum(sigmoid(B sigmoid(A x))):
     methods          parts 1e/1f: the timed methods, one record each
     scaling          part 1e: the counts against the clock
     timing_study     part 1f: the timing study at d = 8000 and its targets
-    timing, machine  stopwatch, memory meter, machine description
+    timing, machine  stopwatch, progress bars, memory meter, machine description
+    quick            parts 1e/1f: quick.json's small sizes, for a notebook's quick = True
     timing_plots     parts 1e/1f figures
     bench            python -m helpers.bench: the targets from one run
 Problem 2, Heron's square root:

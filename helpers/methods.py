@@ -6,8 +6,9 @@ The timing study (``timing_study``), its bar chart (``timing_plots``),
 plus its function.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any
 
 from .complexity import forward_steps, reverse_steps, totals
 from .forward_mode import f_and_grad_forward
@@ -41,6 +42,7 @@ class Method:
               results are keyed by it ('key' of a study row, sweep columns
               '<key>_s').
     label:    its name on the report's tables and figures, for display only.
+    words:    its name in plain words, for progress bars ('' : the label).
     role:     one of ROLES.
     call:     call(p) with p an Inputs; (f, grad) when ``gradient``.
     reads:    d x d matrices it reads from memory, if memory-bound (GB/s
@@ -48,7 +50,8 @@ class Method:
     flops:    its flops in units of d^3, if compute-bound (GFLOP/s shown), else 0.
     slow:     Theta(d^3) work (seconds at d = 8000): warmed up at a small size
               and timed ``slow_repeats`` times.
-    context:  a peer that only adds context (jacfwd): timed once, and labelled so.
+    context:  an extra that only adds context (jacfwd, the chunked variant):
+              timed once, at the study's probe size, and labelled so.
     gradient: returns (f, grad); compared with reverse mode's gradient.
     steps:    its exact counts in ``complexity`` (forward_steps, reverse_steps).
     memory:   its key in ``complexity.extra_memory``.
@@ -65,10 +68,16 @@ class Method:
     slow: bool = False
     context: bool = False
     gradient: bool = True
-    steps: Optional[Callable] = None
-    memory: Optional[str] = None
+    steps: Callable | None = None
+    memory: str | None = None
     chunked: bool = False
     cpu_only: bool = False
+    words: str = ""
+
+    @property
+    def name(self):
+        """Its name in plain words: ``words``, else the label."""
+        return self.words or self.label
 
     def madds(self, d0, d1, d2):
         """Its exact multiply-adds at (d0, d1, d2), from ``steps``."""
@@ -82,28 +91,29 @@ def _gemm(p):
 def _jacfwd(p):
     import torch
 
-    f_torch = lambda x, A, B: torch.sigmoid(B @ torch.sigmoid(A @ x)).sum()   # noqa: E731
+    f_torch = lambda x, A, B: torch.sigmoid(B @ torch.sigmoid(A @ x)).sum()
     return None, torch.func.jacfwd(f_torch)(p.xt, p.At, p.Bt)
 
 
 METHODS = [
     Method("f", "f alone", "baseline", lambda p: f(p.x, p.A, p.B), reads=2, gradient=False),
     Method("matvec", r"matrix-vector product $A\mathbf{x}$", "matrix-vector product",
-           lambda p: p.A @ p.x, reads=1, gradient=False),
+           lambda p: p.A @ p.x, reads=1, gradient=False, words="NumPy matrix-vector product"),
     Method("torch_matvec", r"torch matrix-vector product $A\mathbf{x}$", "matrix-vector product",
-           lambda p: p.At @ p.xt, reads=1, gradient=False, cpu_only=True),
+           lambda p: p.At @ p.xt, reads=1, gradient=False, cpu_only=True, words="torch matrix-vector product"),
     Method("gemm", "matrix-matrix product $BA$ (GEMM)", "matrix-matrix product (GEMM)", _gemm,
-           flops=2, slow=True, gradient=False),
+           flops=2, slow=True, gradient=False, words="GEMM"),
     Method("forward", "forward", "ours", lambda p: f_and_grad_forward(p.x, p.A, p.B), flops=2,
-           slow=True, steps=forward_steps, memory="forward"),
+           slow=True, steps=forward_steps, memory="forward", words="forward mode"),
     Method("forward_chunked", "forward chunked", "ours",
            lambda p: f_and_grad_forward(p.x, p.A, p.B, chunk_size=p.chunk_size),
-           flops=2, slow=True, steps=forward_steps, memory="forward", chunked=True),
+           flops=2, slow=True, context=True, steps=forward_steps, memory="forward", chunked=True,
+           words="forward mode, chunked"),
     Method("reverse", "reverse", "ours", lambda p: f_and_grad_reverse(p.x, p.A, p.B), reads=4,
-           steps=reverse_steps, memory="reverse"),
+           steps=reverse_steps, memory="reverse", words="reverse mode"),
     Method("reverse_fused", "reverse fused", "ours",
            lambda p: f_and_grad_reverse_fused(p.x, p.A, p.B), reads=3,
-           steps=reverse_steps, memory="fused"),
+           steps=reverse_steps, memory="fused", words="reverse mode, fused"),
     Method("torch_autograd", "PyTorch autograd", "framework",
            lambda p: f_and_grad_torch(p.xt, p.At, p.Bt), reads=4),
     Method("jacfwd", "torch.func.jacfwd", "framework", _jacfwd, slow=True, context=True),

@@ -11,7 +11,13 @@ from .complexity import extra_memory
 from .machine import blas_threads
 from .methods import METHOD, METHODS, Inputs
 from .model import make_problem
-from .timing import MIN_SAMPLE_S, loglog_slope, time_calls, traced_peak_bytes
+from .timing import (
+    MIN_SAMPLE_S,
+    loglog_slope,
+    progress_bar,
+    time_calls,
+    traced_peak_bytes,
+)
 
 SWEPT = ("forward", "reverse")      # the methods the sweeps time: keys of methods.METHOD
 
@@ -23,7 +29,14 @@ def sweep_plan(max_d, points=6):
     return [(n, n, n) for n in sorted({round(float(v)) for v in np.geomspace(max_d / 5, max_d, points)})]
 
 
-def sweep(shapes, *, repeats=3, seed=0, threads=1, min_sample_s=MIN_SAMPLE_S):
+def size_words(shape):
+    """A shape (d0, d1, d2) in words for a progress bar: 'd = 2000' where
+    the three are equal, else 'd0 = 1, d1 = 2000, d2 = 2000'."""
+    d0, d1, d2 = shape
+    return f"d = {d0}" if d0 == d1 == d2 else f"d0 = {d0}, d1 = {d1}, d2 = {d2}"
+
+
+def sweep(shapes, *, repeats=3, seed=0, threads=1, min_sample_s=MIN_SAMPLE_S, progress=True):
     """Seconds per call of each method of SWEPT (NumPy, float64) at each
     (d0, d1, d2) in ``shapes``, with NumPy's BLAS held to ``threads``
     threads (None: as it is).  One thread times the work itself: no
@@ -34,20 +47,24 @@ def sweep(shapes, *, repeats=3, seed=0, threads=1, min_sample_s=MIN_SAMPLE_S):
     sample.  Returns rows {'d0', 'd1', 'd2', 'threads' (the BLAS threads in
     force, None where they could not be set), and for each key m of SWEPT
     'm_s' (median), 'm_min_s', 'm_max_s', 'm_samples' (one per round),
-    'm_number' (calls per sample), 'm_madds' (exact count)}."""
+    'm_number' (calls per sample), 'm_madds' (exact count)}.
+    progress: a ``progress_bar`` of the sizes, described by the one timed now."""
     rows = []
-    for d0, d1, d2 in shapes:
-        A, B, x = make_problem(d0, d1, d2, seed=seed)
-        p = Inputs(x, A, B)
-        with blas_threads(threads) as used:
-            st = time_calls({m: (lambda m=m: METHOD[m].call(p)) for m in SWEPT},
-                            repeats=repeats, warmup=1, min_sample_s=min_sample_s)
-        row = {"d0": d0, "d1": d1, "d2": d2, "threads": used}
-        for m in SWEPT:
-            row.update({f"{m}_s": st[m]["median_s"], f"{m}_min_s": st[m]["min_s"],
-                        f"{m}_max_s": st[m]["max_s"], f"{m}_samples": st[m]["samples"],
-                        f"{m}_number": st[m]["number"], f"{m}_madds": METHOD[m].madds(d0, d1, d2)})
-        rows.append(row)
+    with progress_bar(len(shapes), "size", progress, size_words(shapes[0]) if shapes else None) as bar:
+        for d0, d1, d2 in shapes:
+            bar.set_description(size_words((d0, d1, d2)))
+            A, B, x = make_problem(d0, d1, d2, seed=seed)
+            p = Inputs(x, A, B)
+            with blas_threads(threads) as used:
+                st = time_calls({m: (lambda m=m, p=p: METHOD[m].call(p)) for m in SWEPT},
+                                repeats=repeats, warmup=1, min_sample_s=min_sample_s, progress=False)
+            row = {"d0": d0, "d1": d1, "d2": d2, "threads": used}
+            for m in SWEPT:
+                row.update({f"{m}_s": st[m]["median_s"], f"{m}_min_s": st[m]["min_s"],
+                            f"{m}_max_s": st[m]["max_s"], f"{m}_samples": st[m]["samples"],
+                            f"{m}_number": st[m]["number"], f"{m}_madds": METHOD[m].madds(d0, d1, d2)})
+            rows.append(row)
+            bar.update(1)
     return rows
 
 
@@ -78,16 +95,20 @@ def sweep_rates(rows):
     return {m: np.array([r[f"{m}_madds"] / r[f"{m}_s"] for r in rows]) for m in SWEPT}
 
 
-def product_timing(d1, d2, *, repeats=3, seed=0, threads=1, min_sample_s=MIN_SAMPLE_S):
+PRODUCTS = {"BV": "B T2, forward mode's product", "vB": "ybar3 B, reverse mode's product"}
+
+
+def product_timing(d1, d2, *, repeats=3, seed=0, threads=1, min_sample_s=MIN_SAMPLE_S, progress=True):
     """time_calls stats of the two products in which forward and reverse
     mode differ at d0 = 1: 'BV', B (d2, d1) times a one-column matrix
     (forward mode's B T2), and 'vB', a d2-vector times B (reverse mode's
-    ybar3 B), in interleaved rounds, BLAS held to ``threads`` threads."""
-    A, B, x = make_problem(1, d1, d2, seed=seed)
+    ybar3 B), in interleaved rounds, BLAS held to ``threads`` threads;
+    progress: time_calls' bar of the rounds."""
+    A, B, _ = make_problem(1, d1, d2, seed=seed)
     V, v = A.copy(), np.ones(d2)            # T2 has A's shape (d1, 1) at d0 = 1
     with blas_threads(threads):
         return time_calls({"BV": lambda: B @ V, "vB": lambda: v @ B}, repeats=repeats, warmup=1,
-                          min_sample_s=min_sample_s)
+                          min_sample_s=min_sample_s, progress=progress, labels=PRODUCTS)
 
 
 def word_groups(points, words, name):
@@ -114,5 +135,5 @@ def measured_memory(d0, d1, d2, *, chunk_size, seed=0):
         m.call(p)
         rows.append({"key": m.key,
                      "mode": f"{m.label}, chunk size {chunk_size}" if m.chunked else m.label,
-                     "predicted_bytes": 8 * numbers, "measured_bytes": traced_peak_bytes(lambda: m.call(p))})
+                     "predicted_bytes": 8 * numbers, "measured_bytes": traced_peak_bytes(lambda m=m: m.call(p))})
     return rows

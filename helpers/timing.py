@@ -1,7 +1,9 @@
 """Timing for parts 1e and 1f; the functions return numbers (and, for the
 report, the words that state them).
 
-Nothing here prints or plots.  Times are wall-clock (time.perf_counter).
+Nothing here prints to stdout or plots; time_calls shows a progress bar on
+stderr (``progress_bar``), which Jupyter shows and the report leaves out.
+Times are wall-clock (time.perf_counter).
 Several callables are timed in interleaved rounds, so that a burst of
 background load on a shared machine hits them alike and samples taken in
 the same round form pairs; a fast callable is looped inside one sample
@@ -11,11 +13,13 @@ until the sample lasts ``min_sample_s`` (as timeit's autorange does).
 import csv
 import json
 import math
+import sys
 import time
 import tracemalloc
 from pathlib import Path
 
 import numpy as np
+import tqdm
 
 from ._checks import check_count
 from .bounds import between, compare, number
@@ -37,7 +41,17 @@ def _per_fn(fns, value, what, minimum):
     return {k: check_count(f"{what}[{k!r}]", value[k], minimum=minimum) for k in fns}
 
 
-def time_calls(fns, *, repeats=5, warmup=1, min_sample_s=0.0, device="cpu", results=None):
+def progress_bar(total, unit, progress=True, desc=None):
+    """A plain tqdm bar on stderr (never stdout: the report keeps stdout and
+    drops stderr), in tqdm's default format, counting ``total`` finished
+    ``unit``s ('round', 'size'); its description ``desc``, in words, is what
+    runs now, which the caller sets before each call (bar.set_description).
+    progress=False: a bar that shows nothing."""
+    return tqdm.tqdm(total=total, unit=unit, desc=desc, file=sys.stderr, disable=not progress)
+
+
+def time_calls(fns, *, repeats=5, warmup=1, min_sample_s=0.0, device="cpu", results=None,
+               progress=True, labels=None):
     """Wall time per call of each callable in ``fns`` ({name: fn()}), in rounds.
 
     repeats: timed samples, one per round; warmup: untimed calls before the
@@ -52,37 +66,44 @@ def time_calls(fns, *, repeats=5, warmup=1, min_sample_s=0.0, device="cpu", resu
     'samples', 'repeats', 'warmup', 'number', 'peak_extra_bytes',
     'background_load'}}, the last from background_load over all the rounds.
     Last return values go into the dict ``results`` if one is given.
+    progress: show a ``progress_bar`` of the rounds, its description the
+    fn that runs now, in words: labels[name] ({name: words}), else its name.
     """
     repeats = _per_fn(fns, repeats, "repeats", 1)
     warmup = _per_fn(fns, warmup, "warmup", 0)
+    words = {k: str((labels or {}).get(k, k)) for k in fns}
     cuda = str(device).startswith("cuda")
     sync = __import__("torch").cuda.synchronize if cuda else (lambda: None)
     start, stop = peak_meter(device)
     number, samples, peak = {}, {k: [] for k in fns}, {k: None for k in fns}
-    for name, fn in fns.items():
-        t = math.inf
-        for _ in range(warmup[name]):
-            t0 = time.perf_counter()
-            fn()
-            sync()
-            t = time.perf_counter() - t0
-        number[name] = 1 if t == math.inf else max(1, math.ceil(min_sample_s / max(t, 1e-9)))
-    cpu0, wall0 = cpu_seconds(), time.perf_counter()
-    for k in range(max(repeats.values(), default=0)):
+    with progress_bar(max(repeats.values(), default=0), "round", progress, next(iter(words.values()), None)) as bar:
         for name, fn in fns.items():
-            if k >= repeats[name]:
-                continue
-            out = None                      # free the last result before measuring
-            start()
-            t0 = time.perf_counter()
-            for _ in range(number[name]):
-                out = fn()
-            sync()
-            samples[name].append((time.perf_counter() - t0) / number[name])
-            used = stop()
-            peak[name] = used if peak[name] is None else max(peak[name], used or 0)
-            if results is not None:
-                results[name] = out
+            t = math.inf
+            for _ in range(warmup[name]):
+                bar.set_description(f"{words[name]}, warm-up")
+                t0 = time.perf_counter()
+                fn()
+                sync()
+                t = time.perf_counter() - t0
+            number[name] = 1 if t == math.inf else max(1, math.ceil(min_sample_s / max(t, 1e-9)))
+        cpu0, wall0 = cpu_seconds(), time.perf_counter()
+        for k in range(max(repeats.values(), default=0)):
+            for name, fn in fns.items():
+                if k >= repeats[name]:
+                    continue
+                bar.set_description(words[name])        # before the clock starts
+                out = None                      # free the last result before measuring
+                start()
+                t0 = time.perf_counter()
+                for _ in range(number[name]):
+                    out = fn()
+                sync()
+                samples[name].append((time.perf_counter() - t0) / number[name])
+                used = stop()
+                peak[name] = used if peak[name] is None else max(peak[name], used or 0)
+                if results is not None:
+                    results[name] = out
+            bar.update(1)                       # n: the rounds finished
     load = background_load(cpu0, wall0)
     stats = {}
     for name, s in samples.items():

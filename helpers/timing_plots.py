@@ -61,9 +61,10 @@ def plot_timings(rows, *, ax=None, title=None):
     """Horizontal bars of median seconds (log scale), whiskers from the
     fastest to the slowest call, coloured by role, each labelled with its
     time and its ratio to PyTorch autograd.
-    rows: study['rows'] from helpers.timing_study.timing_study."""
+    rows: study['rows'] from helpers.timing_study.timing_study; the context
+    ones, timed at another size and without that ratio, are left out."""
     fig, ax = figure_axes(ax)
-    rows = sorted(rows, key=lambda r: r["median_s"])
+    rows = sorted((r for r in rows if not r.get("context")), key=lambda r: r["median_s"])
     y = np.arange(len(rows))
     med = np.array([r["median_s"] for r in rows])
     err = np.array([[m - r["min_s"], r["max_s"] - m] for m, r in zip(med, rows)]).T

@@ -2,16 +2,20 @@
 the performance checks of ``python -m helpers.bench``.
 
 Used by notebooks/1f_timing.ipynb and by ``python -m helpers.bench``.
-All methods are timed in the same interleaved rounds: the O(d^2) ones get
-one warm-up and ``repeats`` rounds; the O(d^3) ones (GEMM, forward mode:
-seconds each at d = 8000) the first ``slow_repeats`` rounds, warmed up at a
-small size (at d too where that is cheap); a peer that only adds context
-(jacfwd) the first round only.  NumPy's and torch's matrix-vector products
-are timed side by side (on the CPU), so that the report can compare the
-libraries' speed at the product both reverse modes are made of.  The two probes, the bare GEMM and the bare
-matrix-vector product, are also timed at a second size, ``probe_d``, whose
-rates predict the forward/reverse time ratio at d without using the
-gradients' own times.  The functions return numbers and print nothing.
+The methods at d are timed in the same interleaved rounds: the O(d^2) ones
+get one warm-up and ``repeats`` rounds; the O(d^3) ones (GEMM, forward
+mode: seconds each at d = 8000) the first ``slow_repeats`` rounds, warmed up
+at a small size (at d too where that is cheap).  NumPy's and torch's
+matrix-vector products are timed side by side (on the CPU), so that the
+report can compare the libraries' speed at the product both reverse modes
+are made of.  The two probes, the bare GEMM and the bare matrix-vector
+product, are also timed at a second size, ``probe_d``, whose rates predict
+the forward/reverse time ratio at d without using the gradients' own times.
+The extras that only add context (``Method.context``: torch.func.jacfwd, the
+chunked forward mode) are timed once, at probe_d, in the probes' rounds, so
+that they cost an eighth of a call at d and compare with the GEMM there.
+Each stage shows a progress bar on stderr (``progress``).  The functions
+return numbers and print nothing.
 """
 
 import time
@@ -61,32 +65,51 @@ def _plan(methods, *, repeats, slow_repeats, small_s, scale):
 
 def _calls(st, warmup_d):
     """How a method was timed, in words: timed samples (calls looped in each)
-    + warm-ups, at d or, where its only warm-up was the start-up call at the
-    small size, at that size: '7 timed (2 calls each) + 1 warm-up',
-    '3 timed + 1 warm-up at d = 256'."""
+    + warm-ups, at the size it was timed at or, where its only warm-up was
+    the start-up call at the small size, at that size:
+    '7 timed (2 calls each) + 1 warm-up', '3 timed + 1 warm-up at d = 256'."""
     looped = f" ({st['number']} calls each)" if st["number"] > 1 else ""
     warm = (f"{st['warmup']} warm-up" + "s" * (st["warmup"] > 1) if st["warmup"]
             else f"1 warm-up at d = {warmup_d}")
     return f"{st['repeats']} timed{looped} + {warm}"
 
 
-def timing_study(d=8000, *, repeats=7, slow_repeats=3, warmup_d=256, chunk_size=0,
-                 seed=0, device="cpu", probe_d=None, min_sample_s=MIN_SAMPLE_S):
-    """Time every method of ``methods.METHODS`` at d0 = d1 = d2 = d, float64,
-    and the two PROBES again at ``probe_d`` (default d // 2).
+def _words(methods, d):
+    """{key: 'forward mode at d = 8000'}: what a progress bar says runs."""
+    return {m.key: f"{m.name} at d = {d}" for m in methods}
 
-    All methods at d are timed by one ``time_calls`` in interleaved rounds:
-    the fast ones in ``repeats`` rounds after one warm-up, the slow ones in
-    the first ``slow_repeats`` rounds, the context ones in the first; a
-    call shorter than ``min_sample_s`` is looped inside its sample.  Every
-    method is first called once at ``warmup_d`` (library start-up).
+
+def _row(m, st, d, warmup_d):
+    """One study row: the method, its time_calls stats, the size it was timed
+    at, how (``_calls``), and its rate (GB/s or GFLOP/s) at that size."""
+    t = st["median_s"]
+    return {"method": m.label, "key": m.key, "role": m.role, "d": d, "context": m.context, **st,
+            "calls": _calls(st, warmup_d),
+            "GB_per_s": m.reads * 8 * d * d / t / 1e9 if m.reads else None,
+            "GFLOP_per_s": m.flops * d**3 / t / 1e9 if m.flops else None}
+
+
+def timing_study(d=8000, *, repeats=7, slow_repeats=3, warmup_d=256, chunk_size=0,
+                 seed=0, device="cpu", probe_d=None, min_sample_s=MIN_SAMPLE_S, progress=True):
+    """Time every method of ``methods.METHODS`` at d0 = d1 = d2 = d, float64,
+    but the context ones, and time the two PROBES and the context methods
+    at ``probe_d`` (default d // 2).
+
+    Each size is timed by one ``time_calls`` in interleaved rounds: the fast
+    methods in ``repeats`` rounds after one warm-up, the slow ones in the
+    first ``slow_repeats`` rounds, the context ones (at probe_d) in the
+    first; a call shorter than ``min_sample_s`` is looped inside its sample.
+    Every method is first called once at ``warmup_d`` (library start-up).
+    progress: time_calls' progress bars, one per size.
     Returns {'machine', 'params', 'rows', 'probes', 'agreement', 'wall_s',
     'background_load'}: one row per method ('method': its label, 'key',
-    'role', time_calls' stats with its 'samples', 'calls', GB/s or GFLOP/s,
-    ratios of medians to f, to PyTorch autograd and to the GEMM), the
-    probes' time_calls stats at probe_d ({key: stats}; probe_d is in
-    'params'), and {key: max relative difference} of each gradient from our
-    reverse mode.
+    'role', 'd': the size it was timed at, 'context', time_calls' stats
+    with its 'samples', 'calls', GB/s or GFLOP/s, and ratios of medians:
+    'vs_f', 'vs_autograd' and 'vs_gemm' at d; for a context row only
+    'vs_gemm', to the GEMM at probe_d, the others None), the methods at d
+    first, the fast ones first; the probes' time_calls stats at probe_d
+    ({key: stats}; probe_d is in 'params'); and {key: max relative
+    difference} of each gradient from our reverse mode's at the same size.
     """
     d, repeats, slow_repeats, warmup_d = (check_count(n, v) for n, v in (
         ("d", d), ("repeats", repeats), ("slow_repeats", slow_repeats), ("warmup_d", warmup_d)))
@@ -100,37 +123,39 @@ def timing_study(d=8000, *, repeats=7, slow_repeats=3, warmup_d=256, chunk_size=
         t0 = time.perf_counter()
         m.call(small)
         small_s[m.key] = time.perf_counter() - t0
-    plan = dict(repeats=repeats, slow_repeats=slow_repeats, small_s=small_s)
-    timing = {"min_sample_s": min_sample_s, "device": device}
-    probe = _inputs(*make_problem(probe_d, probe_d, probe_d, seed=seed), chunk_size=0, device=device)
-    rounds, warm = _plan([METHOD[k] for k in PROBES], scale=(probe_d / warmup_d) ** 3, **plan)
-    probes = time_calls({k: (lambda k=k, q=probe: METHOD[k].call(q)) for k in PROBES},
-                        repeats=rounds, warmup=warm, **timing)
+    plan = {"repeats": repeats, "slow_repeats": slow_repeats, "small_s": small_s}
+    timing = {"min_sample_s": min_sample_s, "device": device, "progress": progress}
+    probe = _inputs(*make_problem(probe_d, probe_d, probe_d, seed=seed), chunk_size=chunk_size, device=device)
+    extras = [m for m in runnable(probe) if m.context]
+    at_probe = [METHOD[k] for k in PROBES] + extras
+    rounds, warm = _plan(at_probe, scale=(probe_d / warmup_d) ** 3, **plan)
+    out_probe = {}
+    probe_stats = time_calls({m.key: (lambda m=m, q=probe: m.call(q)) for m in at_probe}, repeats=rounds,
+                             warmup=warm, results=out_probe, labels=_words(at_probe, probe_d), **timing)
+    probe_grad = METHOD["reverse"].call(probe)[1]      # what the extras' gradients are checked against
     del probe
     p = _inputs(*make_problem(d, d, d, seed=seed), chunk_size=chunk_size, device=device)
-    methods = sorted(runnable(p), key=lambda m: (m.slow, m.context))   # the fast ones first
+    methods = sorted((m for m in runnable(p) if not m.context), key=lambda m: m.slow)   # the fast ones first
     rounds, warm = _plan(methods, scale=(d / warmup_d) ** 3, **plan)
     out = {}
-    stats = time_calls({m.key: (lambda m=m: m.call(p)) for m in methods},
-                       repeats=rounds, warmup=warm, results=out, **timing)
-    matrix_bytes = 8 * d * d
-    rows = []
-    for m in methods:
-        st = stats[m.key]
-        t = st["median_s"]
-        rows.append({"method": m.label, "key": m.key, "role": m.role, **st,
-                     "calls": _calls(st, warmup_d),
-                     "GB_per_s": m.reads * matrix_bytes / t / 1e9 if m.reads else None,
-                     "GFLOP_per_s": m.flops * d**3 / t / 1e9 if m.flops else None})
+    stats = time_calls({m.key: (lambda m=m, p=p: m.call(p)) for m in methods},
+                       repeats=rounds, warmup=warm, results=out, labels=_words(methods, d), **timing)
+    rows = [_row(m, stats[m.key], d, warmup_d) for m in methods]
     ref = {"vs_f": "f", "vs_autograd": "torch_autograd", "vs_gemm": "gemm"}
     for r in rows:
         r.update({k: r["median_s"] / stats[v]["median_s"] for k, v in ref.items()})
+    for m in extras:
+        st = probe_stats[m.key]
+        rows.append({**_row(m, st, probe_d, warmup_d), "vs_f": None,
+                     "vs_autograd": None, "vs_gemm": st["median_s"] / probe_stats["gemm"]["median_s"]})
     agreement = {m.key: max_rel_error(out[m.key][1], out["reverse"][1])
                  for m in methods if m.gradient and m.key != "reverse"}
+    agreement.update({m.key: max_rel_error(out_probe[m.key][1], probe_grad) for m in extras if m.gradient})
     params = {"d": d, "repeats": repeats, "slow_repeats": slow_repeats, "warmup_d": warmup_d,
               "chunk_size": chunk_size, "seed": seed, "device": device, "dtype": "float64",
               "probe_d": probe_d, "min_sample_s": min_sample_s}
-    return {"machine": machine_info(device), "params": params, "rows": rows, "probes": probes,
+    return {"machine": machine_info(device), "params": params, "rows": rows,
+            "probes": {k: probe_stats[k] for k in PROBES},
             "agreement": agreement, "wall_s": time.perf_counter() - t_start,
             "background_load": background_load(cpu_start, t_start)}
 
@@ -138,12 +163,14 @@ def timing_study(d=8000, *, repeats=7, slow_repeats=3, warmup_d=256, chunk_size=
 def targets(study):
     """Performance checks as rows {'check', 'measured' (from medians),
     'fastest calls' (the same ratio from each method's fastest call, less
-    exposed to other jobs), 'limit', 'status'}."""
+    exposed to other jobs), 'limit', 'status'}.  The context methods are
+    checked against the GEMM at their own size, probe_d."""
     by = {r["key"]: r for r in study["rows"]}
-    d, c = study["params"]["d"], study["params"]["chunk_size"]
+    d, c, pd = (study["params"][k] for k in ("d", "chunk_size", "probe_d"))
     mem = lambda k, unit: (np.nan if by[k]["peak_extra_bytes"] is None
                            else by[k]["peak_extra_bytes"] / unit)     # None: not measurable
     best = lambda a, b: by[a]["min_s"] / by[b]["min_s"]
+    best_gemm = lambda a: by[a]["min_s"] / study["probes"]["gemm"]["min_s"]     # a context method
     checks = [("reverse / PyTorch autograd", by["reverse"]["vs_autograd"],
                best("reverse", "torch_autograd"), 0.9),
               ("reverse fused / PyTorch autograd", by["reverse_fused"]["vs_autograd"],
@@ -154,15 +181,15 @@ def targets(study):
               ("forward peak extra memory, d x d matrices", mem("forward", 8 * d * d), None,
                2.01)]
     if c:
-        checks += [("forward chunked / GEMM", by["forward_chunked"]["vs_gemm"],
-                    best("forward_chunked", "gemm"), 1.1),
-                   (f"forward chunked peak extra memory / (2 d c numbers), c = {c}",
-                    mem("forward_chunked", 8 * 2 * d * min(c, d)), None, 1.05)]
+        checks += [(f"forward chunked / GEMM, both at d = {pd}", by["forward_chunked"]["vs_gemm"],
+                    best_gemm("forward_chunked"), 1.1),
+                   (f"forward chunked peak extra memory / (2 d c numbers), c = {c}, d = {pd}",
+                    mem("forward_chunked", 8 * 2 * pd * min(c, pd)), None, 1.05)]
     checks += [("reverse fused / reverse (no limit; 3 passes / 4 = 0.75)",
                 by["reverse_fused"]["median_s"] / by["reverse"]["median_s"],
                 best("reverse_fused", "reverse"), None),
-               ("torch.func.jacfwd / GEMM (no limit)", by["jacfwd"]["vs_gemm"],
-                best("jacfwd", "gemm"), None)]
+               (f"torch.func.jacfwd / GEMM, both at d = {pd} (no limit)", by["jacfwd"]["vs_gemm"],
+                best_gemm("jacfwd"), None)]
     return [{"check": n, "measured": m, "fastest calls": b, "limit": lim,
              "status": "info" if lim is None or np.isnan(m) else "PASS" if m <= lim else "MISS"}
             for n, m, b, lim in checks]
@@ -201,9 +228,12 @@ def mode_comparison(study):
 
 def summary_rows(study):
     """study['rows'] as display strings: times with their unit (the range
-    widened outward), calls, ratios, rate, memory."""
+    widened outward), calls, ratios, rate, memory; a method timed at
+    another size than d is named with its size: 'torch.func.jacfwd (d = 4000)'."""
     g = lambda v, fmt: "-" if v is None else format(v, fmt)
-    return [{"method": r["method"], "median": str(seconds(r["median_s"])),
+    d = study["params"]["d"]
+    return [{"method": r["method"] + (f" (d = {r['d']})" if r["d"] != d else ""),
+             "median": str(seconds(r["median_s"])),
              "range": str(seconds_range(r["samples"])) if r["repeats"] > 1 else "-",
              "calls": r["calls"],
              "vs f": g(r["vs_f"], ".3g"), "vs autograd": g(r["vs_autograd"], ".3g"),

@@ -8,13 +8,16 @@ runs, tracemalloc bytes, the structure of returned rows, agreement of the
 gradients, and files written.  Every size is tiny (d <= 200).
 """
 
+import ast
 import csv
 import json
 import math
 import os
+import re
 import time
 import tracemalloc
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -33,12 +36,25 @@ from helpers.forward_mode import f_and_grad_forward
 from helpers.machine import background_load, blas_threads, cpu_seconds, machine_info
 from helpers.methods import METHODS
 from helpers.model import make_problem, stages
+from helpers.quick import QUICK_JSON, quick_sizes
 from helpers.reverse_mode import f_and_grad_reverse, f_and_grad_reverse_fused
 from helpers.scaling import (
-    measured_memory, product_timing, round_slopes, sweep, sweep_plan, sweep_slopes, word_groups,
+    measured_memory,
+    product_timing,
+    round_slopes,
+    sweep,
+    sweep_plan,
+    sweep_slopes,
+    word_groups,
 )
 from helpers.timing import (
-    compare_timings, loglog_slope, save_results, seconds, seconds_range, time_calls, traced_peak_bytes,
+    compare_timings,
+    loglog_slope,
+    save_results,
+    seconds,
+    seconds_range,
+    time_calls,
+    traced_peak_bytes,
 )
 from helpers.timing_plots import plot_timings
 from helpers.timing_study import mode_comparison, summary_rows, targets, timing_study
@@ -68,7 +84,7 @@ class Counting(np.ndarray):
     every matmul (result entries x contracted length) and the entries that
     go through exp (one per sigmoid evaluation)."""
 
-    tally = {"madds": 0, "exp": 0}
+    tally: ClassVar[dict] = {"madds": 0, "exp": 0}
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         plain = [np.asarray(a) if isinstance(a, Counting) else a for a in inputs]
@@ -267,6 +283,13 @@ def test_product_timing_pairs_the_two_products():
     assert compare_timings(st["vB"], st["BV"]).word in ("slower", "faster", "the same within the spread")
 
 
+def test_product_timing_names_the_products_on_its_bar(capsys):
+    product_timing(6, 5, repeats=2, min_sample_s=0.0)
+    out, err = capsys.readouterr()
+    descs = {bar_status(piece)[0] for piece in re.split("[\r\n]", err) if bar_status(piece)}
+    assert out == "" and {"B T2, forward mode's product", "ybar3 B, reverse mode's product"} <= descs
+
+
 def test_word_groups():
     assert word_groups([1, 2, 4, 8], ["faster", "slower", "faster", "slower"], "$d_0$") == \
         "faster at $d_0$ = 1, 4; slower at $d_0$ = 2, 8"
@@ -321,7 +344,7 @@ def test_time_calls_structure_and_round_robin():
     stats = time_calls(fns, repeats=3, warmup=1, results=results)
     assert log == ["a", "b"] + ["a", "b"] * 3       # warm-ups, then rounds in turn
     assert set(stats) == {"a", "b"}
-    for name, st in stats.items():
+    for st in stats.values():
         assert {"median_s", "min_s", "max_s", "spread", "samples", "repeats", "warmup",
                 "number", "peak_extra_bytes", "background_load"} <= set(st)
         assert len(st["samples"]) == st["repeats"] == 3
@@ -348,6 +371,62 @@ def test_time_calls_rounds_per_function():
         time_calls(fns, repeats={"fast": 1, "slow": 1})
     with pytest.raises(ValueError, match=r"warmup\['slow'\] must be >= 0, got -1"):
         time_calls(fns, warmup={"fast": 1, "slow": -1, "once": 0})
+
+
+# tqdm's default format: '{desc}: {percentage}%|{bar}| {n}/{total} [{elapsed}<{remaining}, {rate}]',
+# the rate '1.26round/s', '?round/s' or '5.1s/round'.
+BAR = re.compile(r"(?:(?P<desc>.*): )?\s*\d+%\|[^|]*\| (?P<n>\d+)/(?P<total>\d+) "
+                 r"\[[^\]]*?, (?:[\d.?]+(?P<unit>[a-z]+)/s|[\d.]+s/(?P<unit2>[a-z]+))\]\s*")
+
+
+def bar_status(text):
+    """(desc, n, total, unit) of the last tqdm bar in ``text`` (stderr as
+    written: bars redrawn after '\\r'), or None where none is."""
+    for piece in reversed(re.split("[\r\n]", text)):
+        m = BAR.fullmatch(piece)
+        if m:
+            return m["desc"], int(m["n"]), int(m["total"]), m["unit"] or m["unit2"]
+    return None
+
+
+def test_time_calls_shows_what_runs_and_the_rounds_finished_on_stderr(capsys):
+    """Before each call the bar names the fn that runs (its label) and
+    counts the rounds finished; nothing goes to stdout."""
+    seen = []
+    def fn(name):
+        def call():
+            out, err = capsys.readouterr()
+            seen.append((name, out, bar_status(err)))
+        return call
+    time_calls({"a": fn("a"), "b": fn("b")}, repeats={"a": 3, "b": 2}, warmup=1, labels={"a": "forward mode"})
+    out, err = capsys.readouterr()
+    assert seen == [("a", "", ("forward mode, warm-up", 0, 3, "round")), ("b", "", ("b, warm-up", 0, 3, "round")),
+                    ("a", "", ("forward mode", 0, 3, "round")), ("b", "", ("b", 0, 3, "round")),
+                    ("a", "", ("forward mode", 1, 3, "round")), ("b", "", ("b", 1, 3, "round")),
+                    ("a", "", ("forward mode", 2, 3, "round"))]
+    assert out == "" and bar_status(err) == ("forward mode", 3, 3, "round")       # all done
+
+
+def test_time_calls_and_sweeps_without_progress_write_nothing(capsys):
+    time_calls({"a": lambda: None}, repeats=2, progress=False)
+    sweep([(3, 4, 5)], repeats=1, min_sample_s=0.0, progress=False)
+    product_timing(6, 5, repeats=1, min_sample_s=0.0, progress=False)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_sweep_shows_the_size_that_runs_and_the_sizes_finished(capsys, monkeypatch):
+    """One bar of sizes, none inside it: time_calls runs without its own."""
+    from helpers import scaling
+    real, seen = scaling.time_calls, []
+    def spy(fns, **kw):
+        out, err = capsys.readouterr()
+        seen.append((out, bar_status(err), kw["progress"]))
+        return real(fns, **kw)
+    monkeypatch.setattr(scaling, "time_calls", spy)
+    sweep([(3, 3, 3), (1, 4, 5)], repeats=1, min_sample_s=0.0)
+    out, err = capsys.readouterr()
+    assert seen == [("", ("d = 3", 0, 2, "size"), False), ("", ("d0 = 1, d1 = 4, d2 = 5", 1, 2, "size"), False)]
+    assert out == "" and bar_status(err) == ("d0 = 1, d1 = 4, d2 = 5", 2, 2, "size")
 
 
 def test_compare_timings_uses_the_common_rounds():
@@ -575,6 +654,7 @@ def study():
 
 
 SLOW = {"gemm", "forward", "forward_chunked", "jacfwd"}                     # Theta(d^3) work
+CONTEXT = {"forward_chunked", "jacfwd"}             # extras: timed once, at the probe size
 GB_READS = {"f": 2, "matvec": 1, "torch_matvec": 1, "reverse": 4, "reverse_fused": 3, "torch_autograd": 4}
 GFLOPS = {"gemm", "forward", "forward_chunked"}                            # 2 d^3 flops
 LABELS = {"f": "f alone", "matvec": r"matrix-vector product $A\mathbf{x}$",
@@ -586,10 +666,13 @@ LABELS = {"f": "f alone", "matvec": r"matrix-vector product $A\mathbf{x}$",
 
 def test_study_rows_cover_every_method(study):
     rows = {r["key"]: r for r in study["rows"]}
-    assert list(rows) == [m.key for m in METHODS if m.key not in SLOW] + [m.key for m in METHODS
-                                                                         if m.key in SLOW]
+    assert list(rows) == [m.key for m in METHODS if m.key not in SLOW] + [
+        m.key for m in METHODS if m.key in SLOW - CONTEXT] + [m.key for m in METHODS if m.key in CONTEXT]
     for name, r in rows.items():
         assert r["method"] == LABELS[name]
+        assert r["context"] == (name in CONTEXT)
+        d = STUDY_D // 2 if name in CONTEXT else STUDY_D          # the size it was timed at
+        assert r["d"] == d
         assert r["min_s"] <= r["median_s"] <= r["max_s"] and r["min_s"] > 0
         assert r["repeats"] == len(r["samples"]) == (1 if name in SLOW else 2)
         # warm-ups at d: always for the fast ones; for a slow one where its small call predicts it cheap
@@ -599,8 +682,8 @@ def test_study_rows_cover_every_method(study):
         assert r["calls"] == f"{r['repeats']} timed{looped} + {warm}"
         assert r["number"] >= 1 and (r["number"] == 1 or r["warmup"] == 1)   # loops need a warm-up at d
         reads, t = GB_READS.get(name), r["median_s"]
-        assert r["GB_per_s"] == (reads and pytest.approx(reads * 8 * STUDY_D**2 / t / 1e9)), name
-        assert r["GFLOP_per_s"] == (pytest.approx(2 * STUDY_D**3 / t / 1e9) if name in GFLOPS else None)
+        assert r["GB_per_s"] == (reads and pytest.approx(reads * 8 * d**2 / t / 1e9)), name
+        assert r["GFLOP_per_s"] == (pytest.approx(2 * d**3 / t / 1e9) if name in GFLOPS else None)
     assert {r["role"] for r in study["rows"]} == set(methods.ROLES)
     assert study["params"] == {"d": STUDY_D, "repeats": 2, "slow_repeats": 1, "warmup_d": 16,
                                "chunk_size": 8, "seed": 0, "device": "cpu",
@@ -612,9 +695,12 @@ def test_study_rows_cover_every_method(study):
 
 @pytest.mark.parametrize("limit, warm_slow", [(0.0, 0), (math.inf, 1)])
 def test_study_warms_slow_methods_at_d_only_where_cheap(monkeypatch, limit, warm_slow):
+    """At d, and the context methods likewise at the probe size."""
     from helpers import timing_study as ts
     monkeypatch.setattr(ts, "WARM_AT_D_S", limit)
-    rows = {r["key"]: r for r in ts.timing_study(d=20, repeats=2, slow_repeats=1, warmup_d=8)["rows"]}
+    rows = {r["key"]: r for r in ts.timing_study(d=20, repeats=2, slow_repeats=1, warmup_d=8,
+                                                chunk_size=4)["rows"]}
+    assert CONTEXT <= set(rows)
     for key, r in rows.items():
         assert r["warmup"] == (warm_slow if key in SLOW else 1), key
         assert r["calls"].endswith("1 warm-up at d = 8") == (key in SLOW and not warm_slow)
@@ -645,6 +731,29 @@ def test_a_new_method_is_one_record(monkeypatch):
     assert "reverse twin" in [t.get_text() for t in fig.axes[0].get_yticklabels()]
 
 
+def test_the_context_methods_are_timed_once_at_the_probe_size_only(monkeypatch, capsys):
+    """A context method is called at the start-up size and at probe_d, never
+    at d; its one sample is compared with the GEMM at probe_d; the bars say
+    which method runs at which size."""
+    sizes = []
+    spy = methods.Method("spy", "spy", "framework", lambda p: sizes.append(len(p.x)), slow=True,
+                         context=True, gradient=False, words="the spy")
+    monkeypatch.setattr(methods, "METHODS", [*METHODS, spy])
+    study = timing_study(d=40, repeats=2, slow_repeats=2, warmup_d=8, probe_d=20, min_sample_s=0.0)
+    assert sizes[0] == 8 and set(sizes[1:]) == {20} and len(sizes) in (2, 3)     # start-up, [warm-up,] one sample
+    by = {r["key"]: r for r in study["rows"]}
+    row = by["spy"]
+    assert (row["d"], row["repeats"], len(row["samples"]), row["vs_f"], row["vs_autograd"]) == (20, 1, 1, None, None)
+    assert row["vs_gemm"] == pytest.approx(row["median_s"] / study["probes"]["gemm"]["median_s"])
+    assert study["probes"]["gemm"]["repeats"] == 2 and by["gemm"]["d"] == 40 and "spy" not in study["agreement"]
+    assert [r["key"] for r in study["rows"]][-2:] == ["jacfwd", "spy"]          # the context ones last
+    out, err = capsys.readouterr()
+    descs = {bar_status(piece)[0] for piece in re.split("[\r\n]", err) if bar_status(piece)}
+    assert out == "" and {"the spy at d = 20", "GEMM at d = 20", "GEMM at d = 40", "forward mode at d = 40",
+                          "reverse mode at d = 40", "torch.func.jacfwd at d = 20"} <= descs
+    assert not any(w.startswith(("the spy at d = 40", "torch.func.jacfwd at d = 40")) for w in descs)
+
+
 def test_study_gradients_agree(study):
     agreement = study["agreement"]
     assert set(agreement) == {"reverse_fused", "torch_autograd", "forward", "forward_chunked", "jacfwd"}
@@ -658,6 +767,10 @@ def test_study_ratios(study):
     assert rows["gemm"]["vs_gemm"] == 1
     assert rows["f"]["vs_f"] == 1
     for r in study["rows"]:
+        if r["context"]:            # to the GEMM at its own size; no other ratio across sizes
+            assert (r["vs_f"], r["vs_autograd"]) == (None, None)
+            assert r["vs_gemm"] == pytest.approx(r["median_s"] / study["probes"]["gemm"]["median_s"])
+            continue
         for key, ref in (("vs_f", "f"), ("vs_autograd", "torch_autograd"), ("vs_gemm", "gemm")):
             assert r[key] == pytest.approx(r["median_s"] / rows[ref]["median_s"])
 
@@ -674,13 +787,23 @@ def test_study_targets(study):
 
 def test_summary_rows(study):
     summary = summary_rows(study)
-    assert [r["method"] for r in summary] == [LABELS[r["key"]] for r in study["rows"]]
+    assert [r["method"] for r in summary] == [LABELS[r["key"]] + (f" (d = {STUDY_D // 2})" if r["key"] in CONTEXT
+                                                                  else "") for r in study["rows"]]
     assert all(isinstance(v, str) for r in summary for v in r.values())
     by = {r["key"]: s for r, s in zip(study["rows"], summary)}
     assert by["gemm"]["vs GEMM"] == "1" and by["torch_autograd"]["vs autograd"] == "1"
     assert by["gemm"]["rate"].endswith("GFLOP/s")
     assert by["reverse"]["rate"].endswith("GB/s")
     assert by["jacfwd"]["rate"] == "-"
+    assert (by["jacfwd"]["vs f"], by["jacfwd"]["vs autograd"], by["jacfwd"]["range"]) == ("-", "-", "-")
+    chunked = next(r for r in study["rows"] if r["key"] == "forward_chunked")     # its rate at its size
+    assert by["forward_chunked"]["rate"] == f"{2 * (STUDY_D // 2)**3 / chunked['median_s'] / 1e9:.0f} GFLOP/s"
+
+
+def test_the_bar_chart_leaves_out_the_rows_at_another_size(study):
+    fig = plot_timings(study["rows"])
+    shown = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert sorted(shown) == sorted(LABELS[r["key"]] for r in study["rows"] if r["key"] not in CONTEXT)
 
 
 def test_study_without_chunks():
@@ -719,10 +842,10 @@ def _fake_study(peak_bytes, d=10, chunk_size=0):
     if chunk_size:
         times["forward_chunked"] = 10.5
     rows = [{"method": LABELS[k], "key": k, "role": "ours", "median_s": t, "min_s": t, "max_s": t, "repeats": 1,
-             "samples": [t], "number": 1, "warmup": 1, "calls": "1 + 1",
-             "vs_f": t, "vs_autograd": t / 4.0, "vs_gemm": t / 10.0, "GB_per_s": None, "GFLOP_per_s": None,
-             "peak_extra_bytes": peak_bytes} for k, t in times.items()]
-    probes = {"gemm": {"median_s": 10.0 / 8}, "matvec": {"median_s": 0.5 / 4}}
+             "samples": [t], "number": 1, "warmup": 1, "calls": "1 + 1", "d": d // 2 if k in CONTEXT else d,
+             "context": k in CONTEXT, "vs_f": t, "vs_autograd": t / 4.0, "vs_gemm": t / 10.0, "GB_per_s": None,
+             "GFLOP_per_s": None, "peak_extra_bytes": peak_bytes} for k, t in times.items()]
+    probes = {"gemm": {"median_s": 10.0 / 8, "min_s": 10.0 / 8}, "matvec": {"median_s": 0.5 / 4, "min_s": 0.5 / 4}}
     return {"rows": rows, "params": {"d": d, "chunk_size": chunk_size, "probe_d": d // 2},
             "machine": {"cpu": "test"},
             "probes": probes, "agreement": {"reverse_fused": 1e-15}, "wall_s": 1.0,
@@ -756,17 +879,21 @@ def test_mode_comparison_on_a_synthetic_study():
 def test_targets_on_a_synthetic_study():
     d, c = 10, 4
     by = {r["check"]: r for r in targets(_fake_study(8 * d * d, d=d, chunk_size=c))}
+    chunked, jacfwd = "forward chunked / GEMM, both at d = 5", "torch.func.jacfwd / GEMM, both at d = 5 (no limit)"
     assert by["reverse / PyTorch autograd"]["measured"] == 0.5
     assert by["reverse / PyTorch autograd"]["status"] == "PASS"
     assert by["reverse fused / PyTorch autograd"]["status"] == "PASS"      # 0.375 <= 0.8
     assert by["forward / GEMM"]["measured"] == 2.0
     assert by["forward / GEMM"]["status"] == "MISS"
-    assert by["forward chunked / GEMM"]["measured"] == 1.05
-    assert by["forward chunked / GEMM"]["status"] == "PASS"                # <= 1.1
+    assert by[chunked]["measured"] == 1.05
+    assert by[chunked]["status"] == "PASS"                                  # <= 1.1
+    assert by[chunked]["fastest calls"] == 10.5 / 1.25                      # its fastest call / the GEMM's at d = 5
+    assert by[jacfwd]["fastest calls"] == 30.0 / 1.25 and by[jacfwd]["status"] == "info"
+    assert by["forward / GEMM"]["fastest calls"] == 20.0 / 10.0             # the GEMM at d
     mem = by["forward peak extra memory, d x d matrices"]
     assert mem["measured"] == 1.0 and mem["status"] == "PASS"
-    chunk_mem = by[f"forward chunked peak extra memory / (2 d c numbers), c = {c}"]
-    assert chunk_mem["measured"] == d * d / (2 * d * c) and chunk_mem["status"] == "MISS"
+    chunk_mem = by[f"forward chunked peak extra memory / (2 d c numbers), c = {c}, d = 5"]
+    assert chunk_mem["measured"] == d * d / (2 * 5 * c) and chunk_mem["status"] == "MISS"
     assert by["reverse fused / reverse (no limit; 3 passes / 4 = 0.75)"]["measured"] == 0.75
     assert by["reverse fused / reverse (no limit; 3 passes / 4 = 0.75)"]["status"] == "info"
     assert by["reverse fused vs reverse, max rel. diff."]["status"] == "PASS"
@@ -828,9 +955,9 @@ def run_code_cells(stem, params, monkeypatch):
 
     records = {}
 
-    def publish(data):                  # what a kernel would show: the recorded values
-        if claims.VALUE_MIME in data:
-            value = data[claims.VALUE_MIME]
+    def publish(data, metadata, *how):  # what a kernel would keep: the recorded values
+        if claims.VALUE_MIME in metadata:
+            value = metadata[claims.VALUE_MIME]
             assert value["name"] not in records, f"{value['name']} recorded twice"
             records[value["name"]] = value["text"]
     monkeypatch.setattr(claims, "_publish", publish)
@@ -880,8 +1007,8 @@ def test_1e_words_follow_a_planted_inversion(monkeypatch, faster_at, vB_slower, 
     bv = [1e-3, 1.1e-3, 1.05e-3]
     vb = [t * (1.3 if vB_slower else 0.7) for t in bv]
     monkeypatch.setattr(scaling, "product_timing", lambda *a, **k: {"BV": {"samples": bv}, "vB": {"samples": vb}})
-    params = dict(d0=5, d1=4, d2=3, sweep_max_d=40, sweep_points=3, sweep_repeats=3, sweep_threads=1,
-                  few_inputs=[1, 4, 16], seed=0)
+    params = {"d0": 5, "d1": 4, "d2": 3, "sweep_max_d": 40, "sweep_points": 3, "sweep_repeats": 3,
+              "sweep_threads": 1, "few_inputs": [1, 4, 16], "seed": 0, "quick": False}
     rec = run_code_cells("1e_complexity", params, monkeypatch)
     clock = rec["few_clock"]
     if faster_at:
@@ -891,11 +1018,33 @@ def test_1e_words_follow_a_planted_inversion(monkeypatch, faster_at, vB_slower, 
     assert rec["vB_vs_BV"].startswith("slower" if vB_slower else "faster")
 
 
-def _planted_1f(monkeypatch, **times):
+def test_1e_with_quick_states_the_sizes_it_ran(monkeypatch):
+    """quick = True: the sweeps run at quick.json's sizes, and the sentences
+    name those sizes and rounds."""
+    from helpers import scaling
+    shapes = []
+    planted = _planted_sweep(())
+    monkeypatch.setattr(scaling, "sweep", lambda s, **k: shapes.append(list(s)) or planted(s, **k))
+    bv = [1e-3, 1.1e-3, 1.05e-3]
+    monkeypatch.setattr(scaling, "product_timing", lambda *a, **k: {"BV": {"samples": bv}, "vB": {"samples": bv}})
+    params = {"d0": 5, "d1": 4, "d2": 3, "sweep_max_d": 2000, "sweep_points": 6, "sweep_repeats": 7,
+              "sweep_threads": 1, "few_inputs": [1, 4, 16], "seed": 0, "quick": True}
+    rec = run_code_cells("1e_complexity", params, monkeypatch)
+    quick = json.loads(QUICK_JSON.read_text())
+    n, points = quick["sweep_max_d"], quick["sweep_points"]
+    assert len(shapes[0]) == points and shapes[0][-1] == (n, n, n) and shapes[1][0] == (1, n, n)
+    assert (rec["sweep_d_hi"], rec["few_d"]) == (str(n), str(n))
+    assert rec["sweep_rounds"] == f"{quick['sweep_repeats']} rounds"
+
+
+def _planted_1f(monkeypatch, quick=False, gemm_there=(1e-3, 1.1e-3, 0.9e-3), **times):
     """Run 1f's code cells on a planted study: fixed times per method
     (``times`` override them; None drops a method), autograd's samples
-    spread 10 % either way; returns the records."""
-    from helpers import timing, timing_study as ts
+    spread 10 % either way, jacfwd timed once at probe_d beside the GEMM's
+    samples ``gemm_there``; ``quick``: the notebook's parameter; returns
+    the records."""
+    from helpers import timing
+    from helpers import timing_study as ts
     fast = {"f": 1.0, "matvec": 0.5, "torch_matvec": 0.8, "reverse": 2.0, "reverse_fused": 1.8,
             "torch_autograd": 2.0}
     slow = {"gemm": 0.9, "forward": 1.0, "jacfwd": 3.0}                   # forward: half reverse's time
@@ -905,19 +1054,22 @@ def _planted_1f(monkeypatch, **times):
             continue
         n = 1 if key == "jacfwd" else 3
         s = [t * (1 + 0.1 * (-1) ** k * (key == "torch_autograd")) for k in range(n)]
+        context = key in CONTEXT
         rows.append({"method": LABELS[key], "key": key, "role": methods.METHOD[key].role, "median_s": float(np.median(s)),
                      "min_s": min(s), "max_s": max(s), "spread": 0.0, "samples": s, "repeats": n, "warmup": 1,
                      "number": 1, "calls": f"{n} timed + 1 warm-up", "peak_extra_bytes": 0, "background_load": None,
-                     "GB_per_s": None, "GFLOP_per_s": None, "vs_f": t, "vs_autograd": t / 2, "vs_gemm": t / 0.9})
+                     "d": 5 if context else 10, "context": context, "GB_per_s": None, "GFLOP_per_s": None,
+                     "vs_f": None if context else t, "vs_autograd": None if context else t / 2, "vs_gemm": t / 0.9})
     study = {"rows": rows, "params": {"d": 10, "chunk_size": 0, "probe_d": 5, "min_sample_s": 0.02},
              "machine": {"cpu": "planted", "cores_usable": 2, "numpy": "-", "torch": "-"},
-             "probes": {"gemm": {"median_s": 1e-3}, "matvec": {"median_s": 1e-4}},
+             "probes": {"gemm": {"median_s": float(np.median(gemm_there)), "samples": list(gemm_there)},
+                        "matvec": {"median_s": 1e-4}},
              "agreement": {k: 1e-16 for k in ("forward", "reverse_fused", "torch_autograd", "jacfwd")},
              "wall_s": 1.0, "background_load": None}
     monkeypatch.setattr(ts, "timing_study", lambda *a, **k: study)
     monkeypatch.setattr(timing, "save_results", lambda *a, **k: [])        # nothing written
-    params = dict(timing_d=10, repeats=3, slow_repeats=3, timing_chunk_size=0, device="cpu", seed=0,
-                  results_dir="scratch/results")
+    params = {"timing_d": 10, "repeats": 3, "slow_repeats": len(gemm_there), "timing_chunk_size": 0,
+              "device": "cpu", "seed": 0, "quick": quick, "results_dir": "scratch/results"}
     return run_code_cells("1f_timing", params, monkeypatch)
 
 
@@ -935,15 +1087,76 @@ def test_1f_words_follow_a_planted_inversion(monkeypatch):
     assert (rec["numpy_threads"], rec["fast_rounds"], rec["slow_rounds"]) == (
         "an unknown number of threads", "3 timed rounds", "the first 3 rounds")
     assert rec["chunked_note"] == "not timed in this run"
+    assert rec["jacfwd_vs_gemm"] == "slower (3000 times as long; from 2720 to 3340 over its 1 sample against 3)"
+    assert rec["extras_timed"] == ("The extra that adds context beyond the task, `torch.func.jacfwd` (below), "
+                                   "is timed in one sample, at the smaller size $d$ = 5")
+    assert rec["extras_note"].startswith("The extras, named with their size, were timed in one sample each at $d$ = 5; ")
+
+
+def test_1f_words_for_extras_timed_once_beside_one_gemm_sample(monkeypatch):
+    """slow_repeats = 1: jacfwd's one sample and the GEMM's one, taken in the
+    same round, are worded as one round, never as a spread."""
+    rec = _planted_1f(monkeypatch, gemm_there=(2e-3,), forward_chunked=0.5)
+    assert rec["jacfwd_vs_gemm"] == "slower (1500 times as long; 1500 over 1 round)"
+    assert rec["slow_rounds"] == "the first round"
+    extras = rec["extras_timed"]
+    assert extras.startswith("The extras that add context beyond the task, ") and "forward chunked" in extras
+    assert extras.endswith((" and `torch.func.jacfwd` (below), are timed in one sample each, at the smaller size $d$ = 5",
+                            "`torch.func.jacfwd` and forward chunked (below), are timed in one sample each, at the smaller size $d$ = 5"))
+
+
+def test_quick_sizes_read_quick_json(tmp_path):
+    quick = json.loads(QUICK_JSON.read_text())
+    assert QUICK_JSON == Path(__file__).resolve().parents[1] / "notebooks" / "quick.json"
+    assert quick_sizes("timing_d", "repeats") == (quick["timing_d"], quick["repeats"])
+    f = tmp_path / "q.json"
+    f.write_text('{"a": 1, "b": [2, 3]}')
+    assert quick_sizes("b", "a", path=f) == ([2, 3], 1)
+    with pytest.raises(ValueError, match=r"q.json gives no value for c, d; expected a JSON object"):
+        quick_sizes("a", "c", "d", path=f)
+    f.write_text("[1]")
+    with pytest.raises(ValueError, match="gives no value for a"):
+        quick_sizes("a", path=f)
+    f.write_text("{")
+    with pytest.raises(ValueError, match="cannot read the quick sizes from .*q.json"):
+        quick_sizes("a", path=f)
+    with pytest.raises(ValueError, match="cannot read the quick sizes from .*none.json"):
+        quick_sizes("a", path=tmp_path / "none.json")
+
+
+@pytest.mark.parametrize("stem", ["1e_complexity", "1f_timing"])
+def test_quick_switches_every_size_quick_json_gives_the_notebook(stem):
+    """quick = True in the parameters cell: the cell after it sets each value
+    of quick.json that the notebook declares, and nothing else; False
+    changes nothing."""
+    from reportbuild.parameters import read_params
+    defaults = {p.name: p.default for p in read_params(NOTEBOOKS / f"{stem}.ipynb")}
+    quick = {k: v for k, v in json.loads(QUICK_JSON.read_text()).items() if k in defaults}
+    assert defaults["quick"] is False and quick and all(defaults[k] != v for k, v in quick.items())
+    cells = [c for c in json.loads((NOTEBOOKS / f"{stem}.ipynb").read_text())["cells"] if c["cell_type"] == "code"]
+    after = next(i for i, c in enumerate(cells) if "parameters" in c["metadata"].get("tags", [])) + 1
+    switch = ast.parse("".join(cells[after]["source"])).body[0]           # the cell's first statement
+    assert isinstance(switch, ast.If) and ast.unparse(switch.test) == "quick"
+    for on in (True, False):
+        ns = {**defaults, "quick": on, "quick_sizes": quick_sizes}
+        exec(compile(ast.Module([switch], []), stem, "exec"), ns)     # noqa: S102 -- the notebook's own statement
+        changed = {k: ns[k] for k in defaults if ns[k] != defaults[k] and k != "quick"}
+        assert changed == (quick if on else {})
+
+
+def test_1f_with_quick_states_the_sizes_it_ran(monkeypatch):
+    rec = _planted_1f(monkeypatch, quick=True)
+    quick = json.loads(QUICK_JSON.read_text())
+    assert rec["timing_d"] == str(quick["timing_d"]) and rec["fast_rounds"] == f"{quick['repeats']} timed rounds"
 
 
 @pytest.mark.parametrize("times, cause", [
-    ({"torch_autograd": 3.0}, "slower (1.60 times as long; 1.60 over 3 rounds): four of torch's took 1.20 s "
-                              "more than four of NumPy's (medians), and autograd 1.30 s more than our reverse mode."),
-    ({"torch_autograd": 3.0, "torch_matvec": 0.5}, "the same within the spread (1.00 times as long; 1.00 over 3 "
-                                                   "rounds), so the product's own speed does not explain"),
-    ({"torch_autograd": 1.0, "torch_matvec": 0.4}, "faster (0.800 times as long; 0.800 over 3 rounds): four of "
-                                                   "torch's took 400 ms less"),
+    ({"torch_autograd": 3.0}, ("slower (1.60 times as long; 1.60 over 3 rounds): four of torch's took 1.20 s "
+                               "more than four of NumPy's (medians), and autograd 1.30 s more than our reverse mode.")),
+    ({"torch_autograd": 3.0, "torch_matvec": 0.5}, ("the same within the spread (1.00 times as long; 1.00 over 3 "
+                                                    "rounds), so the product's own speed does not explain")),
+    ({"torch_autograd": 1.0, "torch_matvec": 0.4}, ("faster (0.800 times as long; 0.800 over 3 rounds): four of "
+                                                    "torch's took 400 ms less")),
     ({"torch_matvec": None}, "Our methods ran in torch here too"),
 ])
 def test_1f_autograd_cause_follows_the_products(monkeypatch, times, cause):
