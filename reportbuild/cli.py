@@ -12,6 +12,10 @@ A build holds the output folder's lock (``outfolder``), then:
              (``outfolder.publish``); after a failure it is dropped and
              the previous report stays as it was
 
+``--check`` stops after the checks and says what a build would do
+(``dryrun``): which notebooks would run and why, which would be reused,
+whether the report would be rendered again; it writes nothing.
+
 The exit statuses are in ``exit_status``.  Checking the options and
 --help, --check and --render-only import nothing of the helpers package.
 """
@@ -28,7 +32,14 @@ from .memory import check_memory, check_run_time
 from .outfolder import InterruptedAfterPublish, OutputError
 from .parameters import ParamError, load_quick, read_params
 from .parts import NAME as PART_NAME
-from .parts import PartsError, check_parts, find_notebooks, part_label, parts_text, select_parts
+from .parts import (
+    PartsError,
+    check_parts,
+    find_notebooks,
+    part_label,
+    parts_text,
+    select_parts,
+)
 from .render.title import ConfigError, check_name, load_config
 from .values import as_written, resolve
 
@@ -37,7 +48,9 @@ def parameters_help(notebooks):
     """Every notebook's parameters with defaults, ranges and help text."""
     try:
         paths, quick = find_notebooks(notebooks), load_quick(notebooks)
-        lines = [f"notebook parameters (set with -p NAME VALUE; --quick applies {notebooks}/quick.json):"]
+        head = (f"notebook parameters (set with -p NAME VALUE, a list as -p NAME 10,100; "
+                f"--quick applies {notebooks}/quick.json):")
+        lines = [head]
         for path in paths:
             params = read_params(path)
             lines.append(f"  {path.name}" + ("" if params else "  (no parameters)"))
@@ -59,7 +72,8 @@ def make_parser(epilog=""):
                     "(PDF and HTML) from the executed notebooks.")
     ap.add_argument("--quick", action="store_true", help="small sizes everywhere (notebooks/quick.json)")
     ap.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                    help="set a notebook parameter in every notebook that declares it (repeatable)")
+                    help="set a notebook parameter in every notebook that declares it (repeatable); "
+                         "a list as 10,100 or [10,100]")
     ap.add_argument("--name", help="student name on the title page (default: name in report.toml)")
     ap.add_argument("--parts", metavar="LIST",
                     help="only these parts, e.g. 1a-1f or 1a,1c,2a-2c (default: all)")
@@ -71,7 +85,10 @@ def make_parser(epilog=""):
     ap.add_argument("--out", default="build", help="output folder (default: %(default)s)")
     ap.add_argument("--config", help="title-page settings over those of report.toml")
     ap.add_argument("--no-pdf", action="store_true", help="skip the PDF (LaTeX); write the HTML only")
-    ap.add_argument("--check", action="store_true", help="check the options, show each notebook's values, run nothing")
+    ap.add_argument("--check", action="store_true",
+                    help="a dry run: check the options, show each notebook's values and whether it would run "
+                         "(and why) or be reused, and whether the report would be rendered again; "
+                         "run and write nothing")
     ap.add_argument("--ignore-memory", action="store_true",
                     help="run even a notebook whose memory estimate exceeds the memory available")
     ap.add_argument("--ignore-time", action="store_true",
@@ -121,16 +138,22 @@ def main(argv=None):
             warnings += check_memory(jobs, override=args.ignore_memory)
             warnings += check_run_time(jobs, override=args.ignore_time)
         config = load_config(args.config)
+        if args.check:                  # the build would stop here, having made nothing
+            outfolder.check_writable(args.out)
     except (ParamError, PartsError, ConfigError, OutputError) as e:
         print(f"error: {e}\n(nothing was run; see --help for every notebook's parameters)", file=sys.stderr)
         return USAGE
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
     if args.check:
-        for path in paths:
-            vals = ", ".join(f"{p.name}={as_written(p, effective[path.name][p.name])}" for p in declared[path.name])
-            print(f"{path.name}: {vals or '(no parameters)'}")
-        return OK
+        from .dryrun import dry_run
+
+        try:
+            return dry_run(args, paths, declared, effective, config)
+        except OSError as e:
+            print(f"error: could not read {e.filename or args.out} ({(e.strerror or str(e)).lower()})",
+                  file=sys.stderr)
+            return FAILED
     try:
         with _stop_signals_as_interrupts():
             return build(args, paths, effective, config)
@@ -209,6 +232,18 @@ def _say_fewer_parts(out, before, paths, notebooks):
               f"it held {parts_text(before, order)}", file=sys.stderr, flush=True)
 
 
+def _say_small(out, small):
+    """A note when the report in ``out`` ran the parts ``small`` at small
+    sizes (and is stamped so): it is not the one to hand in."""
+    from .render.stage import QUICK_STAMP
+
+    if small:
+        report = "report.pdf" if (Path(out) / "report.pdf").exists() else "report.html"
+        print(f"note: {out}/{report} is stamped \"{QUICK_STAMP}\": part{'s' if len(small) > 1 else ''} "
+              f"{', '.join(small)} ran at small sizes (quick.json's, or quick=True); build without --quick "
+              "and with quick=False for the report you hand in", file=sys.stderr, flush=True)
+
+
 def _build(args, paths, effective, config, out, staging, start):
     from .keys import run_inputs_digest
     from .render import stage as render_stage
@@ -234,6 +269,7 @@ def _build(args, paths, effective, config, out, staging, start):
     if status == FAILED:
         print(unchanged, file=sys.stderr)
         return FAILED
+    small = render_stage.small_parts(executed, args.notebooks)      # before the staging folder is published
     if status == render_stage.UP_TO_DATE:
         print(f"==> The report in {out}/ is up to date ({time.monotonic() - start:.0f} s)", flush=True)
         status = OK
@@ -246,6 +282,7 @@ def _build(args, paths, effective, config, out, staging, start):
             print(f"note: removed {', '.join(f'{out}/{n}' for n in gone)}, left by an earlier build: "
                   f"they showed other runs{hint}", file=sys.stderr)
         _say_fewer_parts(out, before, paths, args.notebooks)
+    _say_small(out, small)
     if page_map:
         print(f"==> {gradescope_line(page_map)}", flush=True)
     print(f"==> Done in {time.monotonic() - start:.0f} s", flush=True)

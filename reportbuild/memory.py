@@ -24,6 +24,8 @@ import math
 import operator
 from pathlib import Path
 
+import psutil
+
 from .parameters import ParamError, read_notebook
 from .values import python_literal
 
@@ -145,16 +147,14 @@ def duration_text(seconds):
 
 
 def available():
-    """Bytes of memory available to new work (/proc/meminfo MemAvailable),
-    or None when unknown (no /proc, as on macOS)."""
+    """Bytes of memory available to new work without swapping (psutil's
+    ``virtual_memory().available``: MemAvailable on Linux, free plus
+    inactive pages on macOS), or None when it cannot be read."""
     try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
+        free = psutil.virtual_memory().available
+    except (OSError, RuntimeError, AttributeError, NotImplementedError):   # no /proc, an unsupported system
         return None
-    return None
+    return int(free) if isinstance(free, (int, float)) and free > 0 else None
 
 
 def _refuse_over(jobs, key, limit, too_much, why, flag, advice, override):

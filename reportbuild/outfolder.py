@@ -109,13 +109,31 @@ def prepare(out):
     out = Path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = tempfile.NamedTemporaryFile(prefix=".probe-", dir=out)
-        probe.close()
+        with tempfile.NamedTemporaryFile(prefix=".probe-", dir=out):
+            pass
         if not (out / MARK).is_file():
             (out / MARK).write_text(MARK_TEXT, encoding="utf-8")
     except OSError as e:
         raise OutputError(f"cannot write to the output folder {out}/ ({why_not_written(e)}); "
                           "choose another folder with --out") from None
+
+
+def check_writable(out):
+    """OutputError, worded as ``prepare``'s, when ``out`` (or the folder
+    that would hold it) cannot be written; writes nothing (``--check``)."""
+    out = Path(out)
+    here = out
+    while not here.exists() and here != here.parent:
+        here = here.parent
+    if os.access(here, os.W_OK | os.X_OK):
+        return
+    try:
+        read_only = bool(os.statvfs(here).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only = False
+    code = errno.EROFS if read_only else errno.EACCES
+    raise OutputError(f"cannot write to the output folder {out}/ ({WRITE_ERRORS[code]}); "
+                      "choose another folder with --out")
 
 
 WRITE_ERRORS = {errno.EROFS: "it is on a read-only file system",
@@ -231,11 +249,25 @@ def checksums(folder):
     return sums
 
 
-def write_manifest(staging, render_key):
-    """Record the render key and every file's checksum of the report set in
-    ``staging`` in its MANIFEST, last, once the set is whole."""
+def write_manifest(staging, render_key, inputs=None):
+    """Record the render key, its ingredients ``inputs`` (``keys.render_inputs``:
+    for ``--check`` to say what changed) and every file's checksum of the
+    report set in ``staging`` in its MANIFEST, last, once the set is whole."""
     sums = checksums(staging)
-    (Path(staging) / MANIFEST).write_text(json.dumps({"render_key": render_key, "files": sums}, indent=1))
+    record = {"render_key": render_key, "files": sums, **({"inputs": inputs} if inputs else {})}
+    (Path(staging) / MANIFEST).write_text(json.dumps(record, indent=1))
+
+
+def read_manifest(out):
+    """The MANIFEST of the report published in ``out`` ({"render_key",
+    "files", maybe "inputs"}), or None when there is none that can be read."""
+    try:
+        manifest = json.loads((Path(out) / MANIFEST).read_text(encoding="utf-8"))
+        if isinstance(manifest, dict) and isinstance(manifest.get("files"), dict) and "render_key" in manifest:
+            return manifest
+    except (OSError, ValueError):
+        pass
+    return None
 
 
 def verify(out, render_key, staging):

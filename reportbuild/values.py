@@ -72,14 +72,76 @@ def parse_value(p, text):
             raise ParamError(f"{given}: expected a number (float), as in {_example(p, 'float')}") from None
     if p.kind == "str":
         return text
+    if p.is_list and t and t[0] not in "[({":
+        return _comma_list(p, t, given)
     try:
-        return ast.literal_eval(t)
+        value = ast.literal_eval(t)
+        return list(value) if p.kind == "list" and isinstance(value, tuple) else value    # (10, 100): a list too
     except LITERAL_ERRORS:
         if p.kind == "any":
             return text
         longest = max((len(run.replace("_", "")) for run in re.findall(r"[0-9][0-9_]*", t)), default=0)
         why = f" (with numbers of at most {MAX_DIGITS} digits)" if longest > MAX_DIGITS else ""
         raise ParamError(f"{given}: expected a Python {p.kind} literal{why}, as in {_example(p, p.kind)}") from None
+
+
+ITEMS = {"int": ("an integer", "integers"), "float": ("a number", "numbers"), "str": ("a word", "words"),
+         None: ("a Python literal", "Python literals")}
+
+
+def _item_kind(p):
+    """What the items of list parameter ``p`` are read as: 'int', 'float',
+    'str' (its default holds only strings) or None (Python literals)."""
+    items = p.default if isinstance(p.default, (list, tuple)) else ()
+    if p.item_kind:
+        return p.item_kind
+    return "str" if items and all(isinstance(v, str) for v in items) else None
+
+
+def _read_item(kind, text):
+    """Item ``text`` (stripped) of a comma list, read as ``kind``
+    (``_item_kind``); ValueError, saying why, when it is not one."""
+    if not text:
+        raise ValueError("is empty")
+    if kind == "int":
+        if not INT.fullmatch(text):
+            raise ValueError("is not an integer")
+        if len(text.lstrip("+-").replace("_", "")) > MAX_DIGITS:
+            raise ValueError(f"is not an integer of at most {MAX_DIGITS} digits")
+        return int(text)
+    if kind == "float":
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError("is not a number") from None
+    if kind == "str":
+        return text
+    try:
+        return ast.literal_eval(text)
+    except LITERAL_ERRORS:
+        return text                 # a bare word: the text itself
+
+
+def _comma_list(p, t, given):
+    """``10,100`` for list parameter ``p``: a list (a tuple for a tuple
+    parameter) of the items between the commas, each read as the default's
+    items are (``_item_kind``); a trailing comma is allowed.  ParamError
+    naming the item that cannot be read and what was expected."""
+    kind = _item_kind(p)
+    items = t.split(",")
+    if len(items) > 1 and not items[-1].strip():
+        items.pop()
+    values = []
+    for i, item in enumerate(items, 1):
+        try:
+            values.append(_read_item(kind, item.strip()))
+        except ValueError as e:
+            example = ",".join(python_literal(v) for v in p.default[:2]) if p.non_empty else ""
+            which = f"item {i}" if item.strip() else f"item {i} of {len(items)}"
+            raise ParamError(f"{given}: {which}{f' ({shown(item.strip())})' if item.strip() else ''} {e}; expected "
+                             f"{ITEMS[kind][1]} separated by commas"
+                             + (f", as in -p {p.name} {example}" if example else "")) from None
+    return tuple(values) if p.kind == "tuple" else values
 
 
 def _fits_float(number):

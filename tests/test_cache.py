@@ -46,6 +46,18 @@ def test_run_key_follows_code_parameters_and_run_inputs_not_markdown():
     assert keys.run_key(untagged, {"n": 2}, "env") != key          # which cell takes parameters
 
 
+def test_a_quick_run_key_follows_quick_json(tmp_path, monkeypatch):
+    """quick = True makes a notebook read its sizes from notebooks/quick.json
+    (helpers/quick.py), so that file is in the key of such a run only."""
+    base = notebook("# Prose", "x = n + 1")
+    monkeypatch.setattr(keys, "QUICK", tmp_path / "quick.json")
+    keys.QUICK.write_text('{"n": 2}')
+    quick, full = keys.run_key(base, {"quick": True}, "env"), keys.run_key(base, {"quick": False}, "env")
+    keys.QUICK.write_text('{"n": 3}')
+    assert keys.run_key(base, {"quick": True}, "env") != quick
+    assert keys.run_key(base, {"quick": False}, "env") == full
+
+
 def edited(path, text="\n# edited\n"):
     """Append ``text`` to the file ``path`` (returns the path)."""
     path.write_text(path.read_text() + text)
@@ -158,6 +170,37 @@ def test_an_unreadable_stored_run_is_a_miss_with_a_warning(tmp_path, damage):
     assert cache.lookup(out, src, key, warnings.append) is None
     assert len(warnings) == 1 and f"the stored run cache/1a_t-{key}/ is unusable" in warnings[0]
     assert "1a_t runs again" in warnings[0] and not cache.entry(out, src, key).exists()
+
+
+def test_peek_is_lookup_without_its_effects(tmp_path):
+    """``peek`` (for --check) finds what ``lookup`` finds, and says why an
+    entry is unusable, but removes and touches nothing."""
+    src, out, key = tmp_path / "1a_t.ipynb", tmp_path / "build", "ab" * 10
+    executed = tmp_path / "executed.ipynb"
+    nbformat.write(notebook("print(n)"), str(executed))
+    path = cache.store(out, src, key, executed, inputs={"helpers": "h", "requirements": "r", "python": "3.x"}).path
+    os.utime(path, (1000, 1000))
+    found, why = cache.peek(out, src, key)
+    assert why == "" and found.path == path and path.stat().st_mtime == 1000           # not touched
+    assert cache.recorded_inputs(found.notebook) == {"helpers": "h", "requirements": "r", "python": "3.x"}
+    assert cache.peek(out, src, "cd" * 10) == (None, "")                                # no entry
+    text = (path / cache.NOTEBOOK).read_text()
+    (path / cache.NOTEBOOK).write_text(text[:len(text) // 2])
+    assert cache.peek(out, src, key) == (None, "its notebook is not valid JSON") and path.is_dir()   # kept
+    assert cache.lookup(out, src, key, lambda w: None) is None and not path.exists()    # lookup removes it
+
+
+def test_a_build_records_the_run_inputs_with_each_stored_run(project, checkout, capsys):
+    """What --check compares: helpers/, requirements.txt and Python, digest
+    by digest, beside the run key (in the stored and the published notebook)."""
+    build(capsys)
+    for path in [*Path("build/cache").glob("*/notebook.ipynb"), *Path("build/notebooks").glob("*.ipynb")]:
+        assert cache.recorded_inputs(nbformat.read(str(path), as_version=4)) == keys.run_inputs(), path
+    before = keys.run_inputs()
+    (checkout / "helpers" / "model.py").write_text("# edited\n")
+    assert {k for k in before if keys.run_inputs()[k] != before[k]} == {"helpers"}
+    (checkout / "requirements.txt").write_text("# edited\n")
+    assert {k for k in before if keys.run_inputs()[k] != before[k]} == {"helpers", "requirements"}
 
 
 # --- the whole build, on two tiny notebooks --------------------------------

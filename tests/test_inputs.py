@@ -145,6 +145,12 @@ def p_cases():
         ("int list", "[" + "1+" * 50000 + "1]", ["expected a Python list literal"]),
         ("int list", "[" * 5000 + "]" * 5000, ["expected a Python list literal"]),
         ("int list", "[1]\x00", [r"-p {name} '[1]\x00':", "expected a Python list literal"]),
+        ("int list", "1,x", ["-p {name} 1,x: item 2 (x) is not an integer", "expected integers separated by commas"]),
+        ("int list", "1,,2", ["-p {name} 1,,2: item 2 of 3 is empty", "expected integers separated by commas"]),
+        ("int list", f"{BIG},1", ["-p {name} 11111", "item 1 (1111", f"is not an integer of at most {MAX_DIGITS} digits"]),
+        ("int list", ",", ["-p {name} ,: item 1 of 1 is empty"]),
+        ("float list", "1e-3,x", ["-p {name} 1e-3,x: item 2 (x) is not a number", "expected numbers separated by commas"]),
+        ("float list", "1,1e999", ["holds inf: expected finite numbers"]),
         ("float list", "[1e999]", ["holds inf: expected finite numbers"]),
         ("float list", "[1" + "0" * 400 + "]", ["too large for a float: expected finite numbers"]),
         ("float list", "[nan]", ["-p {name} [nan]:", "expected a Python list literal"]),
@@ -162,6 +168,16 @@ def test_an_odd_parameter_value_is_refused_in_one_line(build, kind, value, words
     if name is None:
         pytest.skip(f"no notebook declares a parameter of kind {kind!r} now")
     refused(build("-p", name, value), *(w.replace("{name}", name) for w in words))
+
+
+def test_a_list_may_be_written_with_commas(build):
+    """``-p NAME 10,100`` for a list parameter: --check prints the list."""
+    name = KIND["int list"]
+    p = PARAMS[name]
+    items = [p.default[0], p.default[-1]]
+    status, out, err = build("-p", name, ",".join(map(str, items)))
+    assert status == OK, err
+    assert f"{name}={items}" in out
 
 
 def test_an_odd_parameter_name_is_refused_in_one_line(build):
@@ -189,6 +205,8 @@ CONFIG_CASES = [   # (contents of the --config file, words of the message)
     ("name = 5\n", ["name must be a string in quotes, got 5"]),
     ('"x\\ny" = "1"\n', [r"unknown setting(s) 'x\ny'; allowed: name, date, assignment, course"]),
     ('name = "Ada\n', ["is not valid TOML"]),
+    ("name = 'Ada'\ncourse 'APPM'\n", ["is not valid TOML: Expected '=' after a key", "(at line 2, column 8)",
+                                       'expected a UTF-8 TOML file of settings such as name = "Ada Lovelace"']),
     ("x = " + "[" * 5000 + "]" * 5000 + "\n", ["is not valid TOML: it nests too deeply"]),
     (f"name = {BIG}\n", ["is not valid TOML"]),
 ]
@@ -197,6 +215,14 @@ CONFIG_CASES = [   # (contents of the --config file, words of the message)
 @pytest.mark.parametrize("content, words", CONFIG_CASES, ids=lambda v: repr(v)[:30])
 def test_an_odd_config_file_is_refused_in_one_line(build, content, words):
     refused(build("--config", settings_file(build, content)), *words)
+
+
+def test_single_quoted_toml_strings_are_read(build):
+    """TOML's literal strings ('...', no escapes) are as valid as "..." ones."""
+    path = settings_file(build, "name = 'Ada Lovelace'\ncourse = 'APPM\\4720'  # a comment\n"
+                                "assignment = '''Homework 4'''\n")
+    assert title.read_settings(path) == {"name": "Ada Lovelace", "course": "APPM\\4720", "assignment": "Homework 4"}
+    assert build("--config", path)[0] == OK
 
 
 @pytest.mark.parametrize("content, words", CONFIG_CASES[:3], ids=lambda v: repr(v)[:30])
@@ -309,7 +335,7 @@ def test_the_command_itself_refuses_without_a_traceback(tmp_path, args, env, wor
     """As typed in a shell (bytes that are not UTF-8 included), through
     ``python -m reportbuild``: exit 2 and the one line, nothing else."""
     r = subprocess.run([sys.executable, "-m", "reportbuild", "--check", "--notebooks", str(NOTEBOOKS),
-                        "--out", str(tmp_path / "b"), *args], cwd=ROOT, capture_output=True, timeout=120,
+                        "--out", str(tmp_path / "b"), *args], cwd=ROOT, capture_output=True, timeout=120, check=False,
                        env={**{k: v for k, v in os.environ.items() if k not in ENVIRONMENT}, **env})
     err = r.stderr.decode("utf-8", "backslashreplace")
     assert r.returncode == USAGE and "Traceback" not in err, err
@@ -334,6 +360,7 @@ odd_words = st.sampled_from(["0x10", "0o7", "0b1", "1j", "None", "null", "true",
 item = st.one_of(int_like, float_like, huge, odd_words)
 list_like = st.one_of(
     st.lists(item, max_size=4).map(lambda xs: "[" + ", ".join(xs) + "]"),
+    st.lists(item, min_size=1, max_size=4).map(",".join),                           # -p NAME 10,100
     st.lists(item, min_size=1, max_size=3).map(lambda xs: "(" + ", ".join(xs) + ",)"),
     st.lists(item, max_size=3).map(lambda xs: "[" + ", ".join(xs)),                  # unclosed
     st.lists(numbers, max_size=4).map(repr),
@@ -386,8 +413,8 @@ toml_lines = st.lists(st.one_of(
                      f'name = "{"n" * 101}"', f'course = "{"c" * 201}"', "name = " + "9" * (MAX_DIGITS + 1)]),
     text), max_size=4).map(lambda lines: "\n".join(lines).encode())
 config = st.one_of(st.binary(max_size=60), toml_lines, toml_lines)
-SETTINGS = dict(deadline=None, database=None, derandomize=True,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+SETTINGS = {"deadline": None, "database": None, "derandomize": True,
+            "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]}
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ kernels where the notebooks' running is not the point).
 | a stored run whose saved file is gone       | a miss: the notebook runs again      |
 | stray notebooks (Untitled, copies, empty)   | exit 2 before running, named         |
 | --quick, --parts, fewer parts than before   | stamped, scoped, said                |
+| a notebook run with quick=True              | stamped, said                        |
 | --check                                     | refuses what the build refuses       |
 | read-only or full file system               | a message, exit 1, report unchanged  |
 """
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import write_tiny
 from system import require
 from test_pipeline import ANSWER_1A, make_notebook
 
@@ -125,11 +127,26 @@ def test_a_new_output_folder_gets_the_mark_and_a_setup_log_alone_is_no_obstacle(
 
 # ------------------------------------------------------------ up to date, checked
 
+def build_tiny_pdf(folder):
+    """``tiny``'s notebooks in ``folder``/notebooks, their report (PDF
+    included) built into ``folder``/build."""
+    assert build(write_tiny(folder), folder / "build") == OK
+
+
 @pytest.fixture
-def built_pdf(tiny, tmp_path, fast_builds):
+def built_pdf(tiny, tmp_path, fast_builds, made_once):
+    """tmp_path/build: the report of ``tiny``, PDF included, as a build makes
+    it: a copy of the one built once in the test run, ``tiny``'s notebooks
+    made those it was built from (the same cells, down to their random
+    ids); MathJax linked, not copied."""
     require("xelatex", "pandoc")
+    base = made_once("tiny-pdf", build_tiny_pdf)
+    for path in (base / "notebooks").iterdir():
+        if path.is_file():
+            shutil.copy2(path, tiny / path.name)
     out = tmp_path / "build"
-    assert build(tiny, out) == OK
+    shutil.copytree(base / "build", out, ignore=shutil.ignore_patterns("mathjax"))
+    (out / "mathjax").symlink_to(base / "build" / "mathjax")
     return out
 
 
@@ -235,6 +252,28 @@ def test_quick_and_partial_reports_say_so(tiny, tmp_path, capsys, fast_builds):
     assert "note: " + str(out) + "/report.html now holds part 1a only; it held 1a\u20132a" in capsys.readouterr().err
 
 
+def test_a_notebook_run_with_quick_true_makes_a_quick_report(tiny, tmp_path, capsys, fast_builds):
+    """A notebook's one-line switch ``quick: bool = False`` set to True (by
+    -p, or as its default) counts as a quick build: stamped, and said."""
+    path = make_notebook(tiny / "1b_switch.ipynb", "Part 1b: Switch", "quick: bool = False  # small sizes",
+                         "print('small' if quick else 'full')")
+    out = tmp_path / "build"
+    assert build(tiny, out, "--no-pdf") == OK
+    assert "not for submission" not in (out / "report.html").read_text()
+    assert "ran at small sizes" not in capsys.readouterr().err
+    assert build(tiny, out, "--no-pdf", "-p", "quick", "true") == OK
+    assert "quick build: small sizes, not for submission" in (out / "report.html").read_text()
+    err = capsys.readouterr().err
+    assert f'note: {out}/report.html is stamped "quick build: small sizes, not for submission": part 1b ran at ' \
+           "small sizes (quick.json's, or quick=True)" in err
+    nb = nbformat.read(str(path), as_version=4)
+    nb.cells[1].source = "quick: bool = True  # small sizes"          # switched in Jupyter, and committed
+    nbformat.write(nb, str(path))
+    assert build(tiny, out, "--no-pdf") == OK
+    assert "quick build: small sizes, not for submission" in (out / "report.html").read_text()
+    assert "part 1b ran at small sizes" in capsys.readouterr().err
+
+
 def test_a_quick_pdf_is_stamped_on_every_page(tiny, tmp_path, fast_builds):
     require("xelatex", "pandoc", "pdfinfo")         # pdftotext comes with pdfinfo (poppler-utils)
     out = tmp_path / "build"
@@ -258,10 +297,9 @@ def test_check_refuses_what_the_build_refuses(tiny, tmp_path, capsys):
     assert not (tmp_path / "new").exists()
 
 
-def test_without_tex_the_note_names_no_option_that_was_not_given(tiny, tmp_path, capsys, fast_builds, monkeypatch):
+def test_without_tex_the_note_names_no_option_that_was_not_given(tiny, built_pdf, capsys, fast_builds, monkeypatch):
     from reportbuild.render import exporters
-    out = tmp_path / "build"
-    require("xelatex", "pandoc")
+    out = built_pdf
     assert build(tiny, out) == OK
     monkeypatch.setattr(exporters, "missing_tex", lambda: ["xelatex"])
     capsys.readouterr()

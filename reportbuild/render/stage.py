@@ -11,6 +11,7 @@ matches its manifest (``outfolder.verify``), it renders nothing; a damaged
 or missing file is named, and the report rendered and published anew.
 """
 
+import copy
 import sys
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import nbformat
 from .. import outfolder
 from ..executed import ran_with
 from ..exit_status import FAILED, NO_PDF, OK
-from ..keys import render_key
+from ..keys import render_inputs, render_key
 from ..parameters import load_quick
 from ..parts import find_notebooks, part_label, parts_text
 from . import exporters, pages
@@ -29,22 +30,44 @@ from .title import NO_NAME, title_info
 
 UP_TO_DATE = "up to date"       # render_report's status when the published report is current
 QUICK_STAMP = "quick build: small sizes, not for submission"
+QUICK_SWITCH = "quick"          # a bool parameter: True runs the notebook at quick.json's sizes
+
+
+def ran_small(params, values, quick):
+    """Whether a notebook that declares ``params`` ran small with ``values``
+    ({name: value}): with a value of quick.json's names (``quick``) other
+    than its default, or with its bool parameter ``quick`` set to True
+    (the one-line switch to small sizes in Jupyter)."""
+    return (any(p.name in quick and values[p.name] != p.default for p in params)
+            or any(p.name == QUICK_SWITCH and p.kind == "bool" and values[p.name] is True for p in params))
+
+
+def small_parts(executed, notebooks):
+    """The labels of the parts of ``executed`` (executed notebooks' paths)
+    that ran small (``ran_small``)."""
+    quick = set(load_quick(notebooks))
+    return [part_label(Path(path).stem) for path in executed
+            if ran_small(*ran_with(path, nbformat.read(str(path), as_version=4)), quick)]
 
 
 def scope_and_stamp(executed, notebooks):
     """(scope, stamp) for the title block: 'Parts 1a\u20131f' when the report
     holds only some of the parts in ``notebooks`` ('' when all), and
-    QUICK_STAMP when a part ran with a value of quick.json's sizes other
-    than its default ('' otherwise), so that neither passes for the full
-    report."""
+    QUICK_STAMP when a part ran small (``ran_small``: quick.json's sizes, or
+    quick=True; '' otherwise), so that neither passes for the full report."""
     every = [part_label(p.stem) for p in find_notebooks(notebooks)]
     here = [part_label(Path(p).stem) for p in executed]
     scope = "" if set(every) <= set(here) else f"Part{'s' if len(here) > 1 else ''} {parts_text(here, every)}"
-    quick, small = set(load_quick(notebooks)), False
-    for path in executed:
-        params, values = ran_with(path, nbformat.read(str(path), as_version=4))
-        small = small or any(p.name in quick and values[p.name] != p.default for p in params)
-    return scope, QUICK_STAMP if small else ""
+    return scope, QUICK_STAMP if small_parts(executed, notebooks) else ""
+
+
+def report_key(args, executed, config):
+    """(render key, title-page data) of a report of ``executed`` (paths of
+    executed notebooks) with the options ``args`` and title settings
+    ``config``: what ``render_report`` compares with the published report's."""
+    info = title_info(config, args.name, folder=Path(args.notebooks))
+    info["scope"], info["stamp"] = scope_and_stamp(executed, args.notebooks)
+    return render_key(executed, info, args.no_pdf), info
 
 
 def render_report(args, out, staging, executed, config):
@@ -55,9 +78,8 @@ def render_report(args, out, staging, executed, config):
     (the published report in ``out`` is this one: nothing was written).
     """
     out, staging = Path(out), Path(staging)
-    info = title_info(config, args.name, folder=Path(args.notebooks))
-    info["scope"], info["stamp"] = scope_and_stamp(executed, args.notebooks)
-    key = render_key(executed, info, args.no_pdf)
+    key, info = report_key(args, executed, config)
+    recorded = render_inputs(copy.deepcopy(info), args.no_pdf)     # merge adds to info
     current, damaged = outfolder.verify(out, key, staging)
     if current:
         return UP_TO_DATE, (None if args.no_pdf else pages.read_pages(out))
@@ -99,5 +121,5 @@ def render_report(args, out, staging, executed, config):
         (out / "latex.log").unlink(missing_ok=True)     # a log of an earlier failure
         page_map = pages.page_map(labels, [row["part"] for row in info["parts"]])
         pages.write_pages(staging, page_map)
-    outfolder.write_manifest(staging, key)
+    outfolder.write_manifest(staging, key, recorded)
     return status, page_map

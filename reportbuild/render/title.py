@@ -16,6 +16,11 @@ import os
 import re
 from pathlib import Path
 
+try:
+    import tomllib
+except ModuleNotFoundError:     # Python 3.10: the same parser, as the package tomli (requirements.txt)
+    import tomli as tomllib
+
 from ..keys import ROOT
 from ..parameters import odd_character, shown
 from .provenance import provenance
@@ -64,20 +69,6 @@ def _where(path):
     return shown(str(path), 200)
 
 
-def _parse_toml(text):
-    """tomllib where available (Python 3.11+); else flat ``key = "value"`` lines."""
-    try:
-        import tomllib
-    except ModuleNotFoundError:
-        out = {}
-        for line in text.splitlines():
-            m = re.fullmatch(r'\s*(\w+)\s*=\s*"([^"]*)"\s*(#.*)?', line)
-            if m:
-                out[m.group(1)] = m.group(2)
-        return out
-    return tomllib.loads(text)
-
-
 def read_settings(path):
     """{setting: text} of the TOML file ``path``, each value one line of
     printable text (``check_text``, ``check_name``; empty: not set);
@@ -105,10 +96,12 @@ def read_settings(path):
         raise ConfigError(f"{where} is not UTF-8 text (byte 0x{raw[e.start]:02x} on line {line}): "
                           f"{expected}") from None
     try:
-        data = _parse_toml(text)
+        data = tomllib.loads(text)
     except RecursionError:
         raise ConfigError(f"{where} is not valid TOML: it nests too deeply") from None
-    except ValueError as e:   # tomllib.TOMLDecodeError is a ValueError
+    except tomllib.TOMLDecodeError as e:    # its message ends with the line and column
+        raise ConfigError(f"{where} is not valid TOML: {shown(str(e), 200)}; {expected}") from None
+    except ValueError as e:                 # an integer past Python's int-string limit
         raise ConfigError(f"{where} is not valid TOML: {shown(str(e), 200)}") from None
     unknown = sorted(set(data) - set(KEYS))
     if unknown:

@@ -24,7 +24,13 @@ import nbformat
 from nbformat.reader import NotJSONError
 
 from ..atomic import remove, replace_folder
-from ..executed import RUN_RECORD, record_run_key, recorded_checksums, recorded_results, recorded_run_key
+from ..executed import (
+    RUN_RECORD,
+    record_run_key,
+    recorded_checksums,
+    recorded_results,
+    recorded_run_key,
+)
 from ..keys import file_sha256
 
 KEEP = 3                # stored runs kept per notebook (the least recently used go first)
@@ -51,25 +57,50 @@ def lookup(out, src, key, warn=print):
     that cannot be read, that records another key, or whose saved files are
     missing or changed, is removed, with a warning through ``warn``, and
     counts as none."""
+    found, why = peek(out, src, key)
+    if why:
+        path = entry(out, src, key)
+        warn(f"warning: the stored run {path.relative_to(Path(out))}/ is unusable ({why}); "
+             f"it was removed and {Path(src).stem} runs again")
+        remove(path)
+    if found is not None:
+        os.utime(found.path)        # most recently used: kept longest
+    return found
+
+
+def peek(out, src, key):
+    """(Entry or None, why it is unusable or ''): ``lookup`` without its
+    effects (for ``--check``): nothing is removed or touched."""
     path = entry(out, src, key)
     if not path.is_dir():
-        return None
+        return None, ""
     try:
         nb = nbformat.read(str(path / NOTEBOOK), as_version=4)
         if recorded_run_key(nb) != key:
             raise ValueError(f"it records the run key {recorded_run_key(nb)}")
         _check_saved_files(path, nb)
-    except Exception as e:          # unreadable, truncated, not a notebook, a saved file gone: alike
+    except Exception as e:  # noqa: BLE001  (unreadable, truncated, not a notebook, a saved file gone: alike)
         why = " ".join(str(e).split())
-        why = ("its notebook is not valid JSON" if isinstance(e, NotJSONError) else
-               str(e) if isinstance(e, _Damaged) else
-               f"{type(e).__name__}: {why[:60]}{'...' if len(why) > 60 else ''}" if why else type(e).__name__)
-        warn(f"warning: the stored run {path.relative_to(Path(out))}/ is unusable ({why}); "
-             f"it was removed and {Path(src).stem} runs again")
-        remove(path)
-        return None
-    os.utime(path)          # most recently used: kept longest
-    return Entry(path, nb)
+        return None, ("its notebook is not valid JSON" if isinstance(e, NotJSONError) else
+                      str(e) if isinstance(e, _Damaged) else
+                      f"{type(e).__name__}: {why[:60]}{'...' if len(why) > 60 else ''}" if why else type(e).__name__)
+    return Entry(path, nb), ""
+
+
+def stored_runs(out, src):
+    """The folders of the stored runs of ``src``, the most recently used first."""
+    name = re.compile(re.escape(Path(src).stem) + r"-[0-9a-f]{20}")
+    folder = Path(out) / "cache"
+    runs = [p for p in folder.iterdir() if name.fullmatch(p.name) and p.is_dir()] if folder.is_dir() else []
+    return sorted(runs, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def recorded_inputs(nb):
+    """The ingredients of the run key that executed notebook ``nb`` was
+    stored under (``keys.run_inputs``), or {} for a run stored before they
+    were recorded."""
+    inputs = nb.metadata.get(RUN_RECORD, {}).get("inputs", {})
+    return inputs if isinstance(inputs, dict) else {}
 
 
 class _Damaged(ValueError):
@@ -88,13 +119,16 @@ def _check_saved_files(path, nb):
             raise _Damaged(f"its saved file {RESULTS}/{name} changed since the run")
 
 
-def store(out, src, key, executed, results=None):
+def store(out, src, key, executed, results=None, inputs=None):
     """Store the run of ``src`` under ``key``: the executed notebook (file
     ``executed``) and the folder ``results`` (moved in, when given and
-    present).  Keeps the KEEP most recently used runs of that notebook.
+    present); ``inputs`` (``keys.run_inputs()``, when given) is recorded with
+    the key.  Keeps the KEEP most recently used runs of that notebook.
     Returns the Entry."""
     nb = nbformat.read(str(executed), as_version=4)
     record_run_key(nb, key, {name: file_sha256(Path(results) / name) for name in _files(results)} if results else {})
+    if inputs:
+        nb.metadata[RUN_RECORD]["inputs"] = dict(inputs)
     dest = entry(out, src, key)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))   # a leftover if killed

@@ -24,10 +24,15 @@ import nbformat
 
 from ..atomic import replace_folder
 from ..executed import computed_at, ran_with, recorded_results, recorded_run_key
+from ..keys import run_inputs as key_inputs
 from ..keys import run_key
 from ..parameters import read_params
 from . import cache
-from .kernels import NotebookFailed, execute, status_line  # noqa: F401  (NotebookFailed: for callers)
+from .kernels import (  # NotebookFailed: for callers too
+    NotebookFailed,
+    execute,
+    status_line,
+)
 
 
 def warn_stderr(message):
@@ -46,6 +51,7 @@ def run_all(jobs, out, run_inputs, rerun=False, log=print, warn=warn_stderr):
     """
     out = Path(out)
     sources, keys, entries, todo = {}, {}, {}, []
+    recorded = key_inputs()             # stored with each run, for --check to say what changed
     for src, params in jobs:
         sources[src] = nbformat.read(str(src), as_version=4)
         keys[src] = run_key(sources[src], params, run_inputs)
@@ -66,14 +72,14 @@ def run_all(jobs, out, run_inputs, rerun=False, log=print, warn=warn_stderr):
         execute(runs, work, log, failed_dir=out / "failed", succeeded=succeeded)
     except NotebookFailed:
         for src in succeeded:           # their runs are sound; keep them
-            _store(out, src, keys[src], asked[src], folders[src], work)
+            _store(out, src, keys[src], asked[src], folders[src], work, recorded)
         replace_folder(work, out / "failed")
         raise
     except BaseException:               # Ctrl-C: store nothing
         shutil.rmtree(work, ignore_errors=True)
         raise
     for src in succeeded:
-        entries[src] = _store(out, src, keys[src], asked[src], folders[src], work)
+        entries[src] = _store(out, src, keys[src], asked[src], folders[src], work, recorded)
     shutil.rmtree(work, ignore_errors=True)
     shutil.rmtree(out / "failed", ignore_errors=True)
     return [entries[src] for src, _ in jobs]
@@ -84,11 +90,11 @@ def _results(src, work):
     return work / f"{Path(src).stem}.results"
 
 
-def _store(out, src, key, params, folders, work):
+def _store(out, src, key, params, folders, work, inputs):
     """Store the run of ``src`` from ``work``: its executed notebook, with the
     values it was asked to run with (``params``; the folder parameters
     ``folders`` as asked, not the working folder they pointed to), and its
-    saved files."""
+    saved files; ``inputs`` (``keys.run_inputs()``) go with the key."""
     executed = work / src.name
     nb = nbformat.read(str(executed), as_version=4)
     record = nb.metadata.get("papermill", {}).get("parameters", {})
@@ -103,7 +109,7 @@ def _store(out, src, key, params, folders, work):
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell.source = "\n".join(map(as_asked, cell.source.splitlines()))
     nbformat.write(nb, str(executed))
-    return cache.store(out, src, key, executed, _results(src, work))
+    return cache.store(out, src, key, executed, _results(src, work), inputs)
 
 
 def write_executed(sources, entries, staging):
