@@ -63,7 +63,7 @@ def check_parts(paths, chosen=None):
         if not m:
             problems.append(f"{path.name}: the name fits no part (a part is named like 1a_topic.ipynb: "
                             "digits, a letter, '_', then letters, digits or '_'); rename it, or move it to "
-                            f"{SCRATCH}/, which the build never reads")
+                            f"{SCRATCH}/ (git-ignored, for notebooks of your own: the build never reads it)")
             continue
         label, heading = m.group("label"), _heading_label(path)
         owners.setdefault(label, []).append(path.name)
@@ -73,7 +73,8 @@ def check_parts(paths, chosen=None):
         elif heading != label:
             found = f"'# Part {heading}: ...'" if heading else "no '# Part ...' heading"
             problems.append(f"{path.name}: its first Markdown cell must start with '# Part {label}: <title>' "
-                            f"(the part its name gives), but it has {found}; fix the heading or the name")
+                            f"(the part its name gives), but it has {found}; fix the heading or the name, or move "
+                            f"it to {SCRATCH}/")
     for label, names in owners.items():
         if len(names) > 1 and (chosen is None or label in chosen):
             problems.append(f"{' and '.join(names)} are all part {label}; keep one (rename or delete the "
