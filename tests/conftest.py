@@ -2,90 +2,169 @@
 stage that executes notebooks without kernels (``fast_builds``); a copy of
 the checkout's files that the build's keys read (``checkout``)."""
 
+# isort: off
+import reportbuild  # noqa: F401  (first: it keeps nbformat's import from compiling an unused grammar, 2 s)
+# isort: on
 import contextlib
 import datetime
+import fcntl
 import io
 import json
 import os
 import shutil
-import subprocess
-import sys
+import signal
+import tempfile
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from system import start_dom_dump, stop_dom_dumps, which
+from fresh_report import ReportBuild
+from fresh_report import dom as report_dom
+from fresh_report import wait as wait_for_report
+from system import stop_dom_dumps
 
-import reportbuild  # noqa: F401  (first: it keeps nbformat's import from compiling an unused grammar, 2 s)
 from helpers import make_problem
-from reportbuild import keys, outfolder
+from reportbuild import keys
 from reportbuild.run.kernels import NotebookFailed, status_line
 
+# A pytest started in the background by a script ignores SIGINT, and so would
+# every process it starts: the tests of Ctrl-C need it as a terminal gives it.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
 ROOT = Path(__file__).resolve().parents[1]
-TEST_REPORT = ROOT / "build" / "test-report"     # the report this test run builds (--quick)
 NEEDS_REPORT = ("test_report_layout.py", "test_html_browser.py", "test_notebooks.py")
-_report_build = {}
+NEEDS_DOM = "test_html_browser.py"
+SESSION = "test_report_session"     # xdist: where the workers find the report build's outcome
+_report_build = []
+
+
+def _chosen(config, name):
+    """Whether the files or folders this run was given include tests/``name``."""
+    chosen = [Path(config.invocation_params.dir, arg.split("::")[0]).resolve() for arg in config.args]
+    wanted = Path(__file__).with_name(name)
+    return any(p == wanted or (p.is_dir() and wanted.is_relative_to(p)) for p in chosen)
 
 
 def pytest_configure(config):
     """When this run includes a test of the built report, start building it
-    now, from the current code, in the background (``fresh_report``)."""
-    if "PYTEST_XDIST_WORKER" in os.environ:     # each worker would start one
+    now, from the current code, in the background (``fresh_report``), in
+    this process (under xdist: the controller, not each worker)."""
+    if hasattr(config, "workerinput") or config.option.collectonly:
         return
-    chosen = [Path(config.invocation_params.dir, arg.split("::")[0]).resolve() for arg in config.args]
-    wanted = [Path(__file__).with_name(name) for name in NEEDS_REPORT]
-    if any(p == w or (p.is_dir() and w.is_relative_to(p)) for p in chosen for w in wanted):
-        _start_report_build()
+    if any(_chosen(config, name) for name in NEEDS_REPORT):
+        session = Path(tempfile.mkdtemp(prefix="test-report-"))
+        _report_build.append(ReportBuild(session, dump_dom=_chosen(config, NEEDS_DOM)).start())
 
 
-def _start_report_build():
-    """``python -m reportbuild --quick --out build/test-report``, at a low
-    priority, its stored runs first seeded from build/cache (so that a
-    notebook the last build ran under the current code is not run again)."""
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """xdist, in the controller: each worker reads the report build's outcome from its session folder."""
     if _report_build:
-        return
-    outfolder.prepare(TEST_REPORT.parent)   # build/, the default output folder, holds the test report too
-    outfolder.prepare(TEST_REPORT)          # an output folder of the tool, before the runs are seeded
-    for entry in sorted((ROOT / "build" / "cache").glob("*-*")):
-        if entry.is_dir() and not (TEST_REPORT / "cache" / entry.name).exists():
-            shutil.copytree(entry, TEST_REPORT / "cache" / entry.name)
-    TEST_REPORT.mkdir(parents=True, exist_ok=True)
-    log = open(TEST_REPORT.parent / "test-report.log", "w")
-    _report_build["tracked"] = tracked_changes()
-    _report_build["log"] = Path(log.name)
-    _report_build["proc"] = subprocess.Popen(
-        [sys.executable, "-m", "reportbuild", "--quick", "--out", str(TEST_REPORT)], cwd=ROOT,
-        stdout=log, stderr=subprocess.STDOUT, preexec_fn=lambda: os.nice(10))
+        node.workerinput[SESSION] = str(_report_build[0].session)
 
 
-def tracked_changes():
-    """``git status`` of the tracked files (a build must not change any)."""
-    return subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                          capture_output=True, text=True, check=True).stdout
+def _report_session(request):
+    """The session folder of this run's report build.  Started at collection
+    (``pytest_configure``); else, when the report's tests were chosen in a
+    way that it does not read, now, by the first test process that needs it
+    (the others find its session folder in their common temporary folder)."""
+    given = getattr(request.config, "workerinput", {}).get(SESSION)
+    if given:
+        return Path(given)
+    if not _report_build:
+        root = request.getfixturevalue("tmp_path_factory").getbasetemp()
+        root = root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root
+        with open(root / "test-report.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (root / "test-report").exists():
+                _report_build.append(ReportBuild(root / "test-report", dump_dom=True).start())
+        if not _report_build:
+            return root / "test-report"
+    return _report_build[0].session
+
+
+# Seconds a module's tests take (all of them, on one core), as a run records
+# them (``pytest_sessionfinish``, in .pytest_cache); until one has, these
+# rough figures of the modules that start kernels, XeLaTeX or Chromium.
+DURATIONS = "autodiff-report/module-seconds"
+LONGEST = {"test_ranges.py": 60, "test_faults.py": 50, "test_outfolder.py": 45, "test_signals.py": 30,
+           "test_pipeline.py": 25, "test_html_browser.py": 20, "test_render_limits.py": 20,
+           "test_parameters.py": 15, "test_setup.py": 15, "test_progress.py": 15}
+_seconds = {}
+
+
+def pytest_collection_modifyitems(config, items):
+    """The modules that take longest first, each module's tests together
+    and in their order: xdist (``--dist loadscope``) hands each module to
+    one test process, so that the last to start are short."""
+    cache = getattr(config, "cache", None)
+    seconds = {**LONGEST, **(cache.get(DURATIONS, {}) if cache else {})}
+    items.sort(key=lambda item: -seconds.get(item.path.name, 0))     # stable: ties keep their order
+
+
+def pytest_runtest_logreport(report):
+    """Add up the seconds of each module (under xdist: in the controller, from every worker's reports)."""
+    module = report.nodeid.split("::")[0].rsplit("/", 1)[-1]
+    _seconds[module] = _seconds.get(module, 0) + report.duration
 
 
 @pytest.fixture(scope="session")
-def fresh_report():
-    """build/test-report/, a --quick report built by this test run from the
-    current code (started at collection; waits for it to end).  Fails,
-    showing the build's output, when the build failed."""
-    _start_report_build()
-    proc = _report_build["proc"]
-    status = proc.wait(timeout=900)
-    log = _report_build["log"].read_text()
-    assert status == 0, f"./build_report.sh --quick --out build/test-report failed ({status}):\n{log[-3000:]}"
-    if which("chromium"):       # the browser test's page: start rendering it now
-        start_dom_dump(TEST_REPORT / "report.html", nice=15)
-    return {"out": TEST_REPORT, "log": log, "tracked_before": _report_build["tracked"]}
+def fresh_report(request):
+    """build/test-report/, the report built by this test run from the current
+    code (``fresh_report.py``: started at collection; this waits for it):
+    {"out", "log", "values": "quick" or "default", "tracked_before"}.
+    Fails, showing the build's output, when the build failed."""
+    return wait_for_report(_report_session(request))
 
 
-def pytest_sessionfinish(session):
+@pytest.fixture(scope="session")
+def fresh_report_dom(request, fresh_report):
+    """The DOM of fresh_report's report.html after its scripts ran (headless Chromium)."""
+    return report_dom(_report_session(request))
+
+
+@pytest.fixture(scope="session")
+def made_once(tmp_path_factory):
+    """``made_once(name, make)``: the folder ``name``, made by ``make(folder)``
+    once in this test run, by whichever test process needs it first (under
+    xdist the workers share it: a file lock, in their common temporary
+    folder); the others wait for it.  For an expensive setup that tests
+    copy, such as a tiny project built once."""
+    root = tmp_path_factory.getbasetemp()
+    root = root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root
+
+    def make_once(name, make):
+        folder, done = root / name, root / f"{name}.done"
+        with open(root / f"{name}.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not done.exists():
+                shutil.rmtree(folder, ignore_errors=True)
+                folder.mkdir()
+                make(folder)
+                done.touch()
+        return folder
+
+    return make_once
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Record how long each module took (``pytest_collection_modifyitems``);
+    end the report's build if it still runs."""
+    cache, option = getattr(session.config, "cache", None), session.config.option
+    whole = (exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)      # every test of each module ran
+             and not (option.keyword or option.markexpr or option.deselect or option.maxfail)
+             and not getattr(option, "lf", False) and not any("::" in arg for arg in session.config.args))
+    if cache is not None and not hasattr(session.config, "workerinput") and whole and _seconds:
+        cache.set(DURATIONS, {**cache.get(DURATIONS, {}), **{m: round(s, 1) for m, s in _seconds.items()}})
     stop_dom_dumps()
-    proc = _report_build.get("proc")
-    if proc and proc.poll() is None:        # a run that ended before it was needed
-        proc.terminate()
-        proc.wait()
+    for build in _report_build:
+        if hasattr(session.config, "workerinput"):
+            build.join()            # started by this worker: others may still need it
+        else:
+            build.stop()            # one that has not ended: its report is not needed
+
 
 # (d0, d1, d2): the 1x1x1 net, each size 1 alone, non-square, all distinct.
 SHAPES = [(1, 1, 1), (1, 4, 2), (7, 1, 3), (5, 3, 8), (50, 40, 30), (33, 64, 17)]
@@ -114,7 +193,7 @@ def run_in_this_process(jobs, staging, log=print, failed_dir=None, succeeded=Non
             for count, cell in enumerate((c for c in nb.cells if c.cell_type == "code"), 1):
                 printed = io.StringIO()
                 with contextlib.redirect_stdout(printed):
-                    exec(cell.source, namespace)
+                    exec(cell.source, namespace)  # noqa: S102  (the notebook's code, as a kernel runs it)
                 text = printed.getvalue()
                 cell.execution_count = count
                 cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)] if text else []
@@ -160,9 +239,14 @@ def tiny(tmp_path):
     """Folder with two tiny notebooks; cell 3 of 1a leaves a marker file and
     writes a warning and to stderr (both spelled so that only they say NOISE);
     1a ends with a cell tagged answer (2a has none)."""
+    return write_tiny(tmp_path)
+
+
+def write_tiny(folder):
+    """``tiny``'s notebooks, in ``folder``/notebooks (returned)."""
     from test_pipeline import ANSWER_1A, PARAMS_1A, make_notebook
 
-    nbs = tmp_path / "notebooks"
+    nbs = folder / "notebooks"
     nbs.mkdir()
     first = make_notebook(nbs / "1a_first.ipynb", "Part 1a: First", PARAMS_1A,
                           "open('ran-1a.txt', 'w').close()\nimport sys, warnings\nwarnings.warn('NOI' + 'SE')\n"

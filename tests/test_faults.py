@@ -126,16 +126,20 @@ def edit(path, change):
     nbformat.write(nb, str(path))
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """A tiny project with its report built (PDF included) once."""
-    require("xelatex", "pandoc")
-    base = tmp_path_factory.mktemp("faults") / "base"
+def build_base(base):
+    """Write the tiny project into ``base`` and build its report (PDF included)."""
     write_project(base)
     status, out, err = build(base)
     assert status == OK, err
     assert set(report_set(base)) >= {"report.pdf", "report.html", "pages.json", "notebooks/1a_first.ipynb"}
-    return base
+
+
+@pytest.fixture(scope="session")
+def built(made_once):
+    """A tiny project with its report built (PDF included) once in the test
+    run, for the tests here and in test_render_limits.py."""
+    require("xelatex", "pandoc")
+    return made_once("faults-project", build_base)
 
 
 def copy_project(base, tmp_path):
@@ -172,7 +176,7 @@ def test_a_failing_notebook_keeps_the_previous_report(project):
          lambda nb: nb.cells.insert(3, nbformat.v4.new_code_cell("raise RuntimeError('planted')")))
     status, out, err = build(project)
     assert status == FAILED
-    assert "notebook 1a_first.ipynb failed in cell 4" in err and "RuntimeError: planted" in err
+    assert "notebook 1a_first.ipynb failed in cell 3" in err and "RuntimeError: planted" in err
     assert UNCHANGED in err and "Traceback" not in err
     assert report_set(project) == before and not leftovers(project)
     assert (project / "build" / "failed" / "1a_first.ipynb").exists()

@@ -9,7 +9,6 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-
 from system import rendered_dom, require
 
 ERROR_CLASSES = {"MathJax_Error", "merror", "noError"}
@@ -19,8 +18,8 @@ RAW_TEX = re.compile(r"\$\$.+?\$\$|(?<![\\$])\$[^$\n]+?\$|\\\(.+?\\\)|\\\[.+?\\\
 class MathScan(HTMLParser):
     """Counts the formulas MathJax was given and those it drew, collects its
     error elements, and the text a reader sees outside code and formulas."""
-    SKIP = {"script", "style", "code", "pre", "title", "svg"}
-    VOID = {"br", "hr", "img", "input", "link", "meta", "col", "area", "base", "wbr", "source"}
+    SKIP = frozenset({"script", "style", "code", "pre", "title", "svg"})
+    VOID = frozenset({"br", "hr", "img", "input", "link", "meta", "col", "area", "base", "wbr", "source"})
 
     def __init__(self):
         super().__init__()
@@ -75,9 +74,11 @@ def page(fresh_report):
 
 
 @pytest.fixture(scope="module")
-def dom(page):
+def dom(request):
+    """The DOM of the page after MathJax ran (dumped once the report was
+    built, in the background: ``fresh_report.ReportBuild``)."""
     require("chromium")
-    return rendered_dom(page)
+    return request.getfixturevalue("fresh_report_dom")
 
 
 def test_every_formula_is_typeset_offline(dom):

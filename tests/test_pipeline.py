@@ -6,11 +6,12 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import tracked_changes
+from fresh_report import tracked_changes
 from system import require
 
 from reportbuild import cli, outfolder
@@ -113,7 +114,16 @@ def test_committed_notebooks_are_clean_and_follow_the_conventions():
         read_params(path)           # literal defaults, valid Python
         for cell in nb.cells:
             if cell.cell_type == "code":
-                assert cell.outputs == [] and cell.execution_count is None, f"{path.name} has outputs"
+                assert cell.outputs == [] and cell.execution_count is None, (
+                    f"{path.name} has outputs; remove them with .venv/bin/nbstripout --keep-id notebooks/{path.name}")
+    # What the git filter strips besides (execution times, ...): nbstripout, started faster (reportbuild.git_filter).
+    r = subprocess.run([sys.executable, "-m", "reportbuild.git_filter", "--verify", "--keep-id",
+                        *(str(p.relative_to(ROOT)) for p in paths)], cwd=ROOT, capture_output=True, text=True,
+                       check=False)
+    dirty = re.findall(r"would have stripped (\S+)", r.stdout)
+    assert r.returncode == 0 and r.stderr == "", r.stderr or "; ".join(
+        f"{name} has outputs or execution metadata; remove them with .venv/bin/nbstripout --keep-id {name}"
+        for name in dirty)
 
 
 def test_timing_notebooks_run_alone_after_the_others(tmp_path):
@@ -148,7 +158,7 @@ def test_failing_notebook_names_the_cell_and_keeps_the_previous_report(tiny, tmp
     monkeypatch.chdir(tmp_path)
     assert cli.main(["--notebooks", str(tiny), "--out", str(out)]) == FAILED     # real kernels
     err = capsys.readouterr().err
-    assert "1b_fails.ipynb failed in cell 4 (In [4])" in err
+    assert "1b_fails.ipynb failed in cell 3, which starts" in err and "the cell is In [4]" in err
     assert "ZeroDivisionError" in err and "z = y / 0" in err
     assert "build/failed/1b_fails.ipynb" in err          # relative to the working directory
     assert (out / "failed" / "1b_fails.ipynb").exists()

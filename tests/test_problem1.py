@@ -76,7 +76,9 @@ def torch_reference(x, A, B, *, use_torch_sigmoid=False):
 
 
 def as_torch(*arrays):
-    return tuple(torch.from_numpy(np.ascontiguousarray(a)) for a in arrays)
+    """Torch copies of NumPy ``arrays``: a test that changes one leaves the
+    array it came from (often one shared by the module's tests) as it was."""
+    return tuple(torch.from_numpy(np.array(a)) for a in arrays)
 
 
 # --------------------------------------------------------------------------

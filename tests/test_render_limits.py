@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from system import require
-from test_faults import build, copy_project, edit, leftovers, report_set, start, write_project
+from test_faults import build, build_base, copy_project, edit, leftovers, report_set, start
 
 from reportbuild.exit_status import FAILED, OK
 from reportbuild.render import exporters, limits, merge, title
@@ -137,16 +137,12 @@ def test_ctrl_c_during_xelatex_kills_it_and_removes_the_render_folder(looping, t
 
 # --- in a build -------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def ran(tmp_path_factory):
-    """The tiny project of test_faults, its notebooks run and its report
-    built once without the PDF (no XeLaTeX: quicker)."""
+@pytest.fixture(scope="session")
+def ran(made_once):
+    """The tiny project of test_faults, its report built (PDF included)
+    once in the test run, shared with test_faults.py."""
     require("xelatex", "pandoc")
-    base = tmp_path_factory.mktemp("limits") / "base"
-    write_project(base)
-    status, out, err = build(base, "--no-pdf")
-    assert status == OK, err
-    return base
+    return made_once("faults-project", build_base)
 
 
 @pytest.fixture
