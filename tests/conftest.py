@@ -85,13 +85,15 @@ def _report_session(request):
     return _report_build[0].session
 
 
-# Seconds a module's tests take (all of them, on one core), as a run records
-# them (``pytest_sessionfinish``, in .pytest_cache); until one has, these
-# rough figures of the modules that start kernels, XeLaTeX or Chromium.
+# Seconds a module's tests take (all of them, in one test process), as a run
+# records them (``pytest_sessionfinish``, in .pytest_cache); until one has,
+# these, measured with -n 2 on 2 cores: the modules that start kernels,
+# XeLaTeX or Chromium.
 DURATIONS = "autodiff-report/module-seconds"
-LONGEST = {"test_ranges.py": 60, "test_faults.py": 50, "test_outfolder.py": 45, "test_signals.py": 30,
-           "test_pipeline.py": 25, "test_html_browser.py": 20, "test_render_limits.py": 20,
-           "test_parameters.py": 15, "test_setup.py": 15, "test_progress.py": 15}
+LONGEST = {"test_ranges.py": 69, "test_faults.py": 56, "test_outfolder.py": 47, "test_signals.py": 37,
+           "test_setup.py": 27, "test_render_limits.py": 25, "test_pipeline.py": 23, "test_parameters.py": 12,
+           "test_inputs.py": 12, "test_fill.py": 10, "test_progress.py": 9, "test_check.py": 7,
+           "test_escaping.py": 6, "test_boundaries.py": 6, "test_cache.py": 6}
 _seconds = {}
 
 
