@@ -205,12 +205,9 @@ def test_a_build_records_the_run_inputs_with_each_stored_run(project, checkout, 
 
 # --- the whole build, on two tiny notebooks --------------------------------
 
-@pytest.fixture
-def project(tmp_path, monkeypatch, fast_builds):
-    """Two tiny notebooks (1a declares n, 2a declares k); each leaves a
-    marker file ran-<part>.txt when it runs.  Builds run in this process
-    (``fast_builds``); build/mathjax links to the installed MathJax, which
-    the build would otherwise copy for each test."""
+def two_notebooks(tmp_path):
+    """notebooks/ with two tiny notebooks (1a declares n, 2a declares k),
+    each leaving a marker file ran-<part>.txt when it runs; report.toml."""
     nbs = tmp_path / "notebooks"
     nbs.mkdir()
     make_notebook(nbs / "1a_one.ipynb", "Part 1a: One", "n: int = 2  # steps",
@@ -218,6 +215,16 @@ def project(tmp_path, monkeypatch, fast_builds):
     make_notebook(nbs / "2a_two.ipynb", "Part 2a: Two", "k: int = 3  # count",
                   "open('ran-2a.txt', 'a').close()\nprint('k plus one is', k + 1)")
     (tmp_path / "report.toml").write_text('name = "Ada"\n')
+    return nbs
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch, fast_builds):
+    """Two tiny notebooks (1a declares n, 2a declares k); each leaves a
+    marker file ran-<part>.txt when it runs.  Builds run in this process
+    (``fast_builds``); build/mathjax links to the installed MathJax, which
+    the build would otherwise copy for each test."""
+    nbs = two_notebooks(tmp_path)
     outfolder.prepare(tmp_path / "build")      # an output folder of the tool's, as a first build leaves it
     (tmp_path / "build" / "mathjax").symlink_to(Path(jupyter_server_mathjax.__file__).parent / "static")
     monkeypatch.chdir(tmp_path)

@@ -17,7 +17,7 @@ from pathlib import Path
 import jupyter_server_mathjax
 import nbformat
 import pytest
-from test_pipeline import make_notebook
+from test_cache import two_notebooks
 
 from reportbuild import cli, outfolder
 from reportbuild.atomic import remove
@@ -33,13 +33,7 @@ def project(tmp_path, monkeypatch, fast_builds, checkout):
     """Two tiny notebooks (1a declares n, 2a declares k), each leaving a
     marker file ran-<part>.txt when it runs; report.toml; builds in this
     process; the keys read the copy ``checkout``."""
-    nbs = tmp_path / "notebooks"
-    nbs.mkdir()
-    make_notebook(nbs / "1a_one.ipynb", "Part 1a: One", "n: int = 2  # steps",
-                  "open('ran-1a.txt', 'a').close()\nprint('n squared is', n * n)")
-    make_notebook(nbs / "2a_two.ipynb", "Part 2a: Two", "k: int = 3  # count",
-                  "open('ran-2a.txt', 'a').close()\nprint('k plus one is', k + 1)")
-    (tmp_path / "report.toml").write_text('name = "Ada"\n')
+    two_notebooks(tmp_path)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
