@@ -99,6 +99,8 @@ METHODS = [
     Method("f", "f alone", "baseline", lambda p: f(p.x, p.A, p.B), reads=2, gradient=False),
     Method("matvec", r"matrix-vector product $A\mathbf{x}$", "matrix-vector product",
            lambda p: p.A @ p.x, reads=1, gradient=False, words="NumPy matrix-vector product"),
+    Method("vecmat", r"vector-matrix product $\mathbf{x}^T A$", "matrix-vector product",
+           lambda p: p.x @ p.A, reads=1, gradient=False, words="NumPy vector-matrix product"),
     Method("torch_matvec", r"torch matrix-vector product $A\mathbf{x}$", "matrix-vector product",
            lambda p: p.At @ p.xt, reads=1, gradient=False, cpu_only=True, words="torch matrix-vector product"),
     Method("gemm", "matrix-matrix product $BA$ (GEMM)", "matrix-matrix product (GEMM)", _gemm,

@@ -24,6 +24,7 @@ import numpy as np
 
 from ._checks import check_count
 from .accuracy import max_rel_error
+from .bounds import compare
 from .machine import background_load, cpu_seconds, machine_info
 from .methods import METHOD, Inputs, runnable
 from .model import make_problem
@@ -47,6 +48,7 @@ def _inputs(A, B, x, *, chunk_size, device):
 
 
 PROBES = ("gemm", "matvec")      # rates measured apart from the gradients
+FLOOR = ("matvec", "vecmat")     # A x and x A at d: the faster one times one full read of a matrix
 WARM_AT_D_S = 1.0                # a slow method predicted to take less is warmed up at d itself
 
 
@@ -105,8 +107,10 @@ def timing_study(d=8000, *, repeats=7, slow_repeats=3, warmup_d=256, chunk_size=
     'background_load'}: one row per method ('method': its label, 'key',
     'role', 'd': the size it was timed at, 'context', time_calls' stats
     with its 'samples', 'calls', GB/s or GFLOP/s, and ratios of medians:
-    'vs_f', 'vs_autograd' and 'vs_gemm' at d; for a context row only
-    'vs_gemm', to the GEMM at probe_d, the others None), the methods at d
+    'vs_f', 'vs_autograd' and 'vs_gemm' at d, and 'vs_floor' to its read
+    floor ('floor_s': its full matrix reads x the faster median of the
+    FLOOR products, None for a method that is not memory-bound); for a
+    context row only 'vs_gemm', to the GEMM at probe_d, the others None), the methods at d
     first, the fast ones first; the probes' time_calls stats at probe_d
     ({key: stats}; probe_d is in 'params'); and {key: max relative
     difference} of each gradient from our reverse mode's at the same size.
@@ -142,12 +146,16 @@ def timing_study(d=8000, *, repeats=7, slow_repeats=3, warmup_d=256, chunk_size=
                        repeats=rounds, warmup=warm, results=out, labels=_words(methods, d), **timing)
     rows = [_row(m, stats[m.key], d, warmup_d) for m in methods]
     ref = {"vs_f": "f", "vs_autograd": "torch_autograd", "vs_gemm": "gemm"}
-    for r in rows:
+    t_mv = min(stats[k]["median_s"] for k in FLOOR)
+    for m, r in zip(methods, rows):
         r.update({k: r["median_s"] / stats[v]["median_s"] for k, v in ref.items()})
+        r["floor_s"] = m.reads * t_mv if m.reads else None
+        r["vs_floor"] = r["median_s"] / r["floor_s"] if m.reads else None
     for m in extras:
         st = probe_stats[m.key]
-        rows.append({**_row(m, st, probe_d, warmup_d), "vs_f": None,
-                     "vs_autograd": None, "vs_gemm": st["median_s"] / probe_stats["gemm"]["median_s"]})
+        rows.append({**_row(m, st, probe_d, warmup_d), "vs_f": None, "vs_autograd": None,
+                     "vs_gemm": st["median_s"] / probe_stats["gemm"]["median_s"],
+                     "floor_s": None, "vs_floor": None})
     agreement = {m.key: max_rel_error(out[m.key][1], out["reverse"][1])
                  for m in methods if m.gradient and m.key != "reverse"}
     agreement.update({m.key: max_rel_error(out_probe[m.key][1], probe_grad) for m in extras if m.gradient})
@@ -171,12 +179,17 @@ def targets(study):
                            else by[k]["peak_extra_bytes"] / unit)     # None: not measurable
     best = lambda a, b: by[a]["min_s"] / by[b]["min_s"]
     best_gemm = lambda a: by[a]["min_s"] / study["probes"]["gemm"]["min_s"]     # a context method
+    best_floor = lambda a: by[a]["min_s"] / (METHOD[a].reads * min(by[k]["min_s"] for k in FLOOR))
+    floor = lambda a, lim: (f"{METHOD[a].label} / its read floor ({METHOD[a].reads} reads x the faster "
+                            f"matrix-vector product)" + ("" if lim else " (no limit)"),
+                            by[a]["vs_floor"], best_floor(a), lim)
     checks = [("reverse / PyTorch autograd", by["reverse"]["vs_autograd"],
                best("reverse", "torch_autograd"), 0.9),
               ("reverse fused / PyTorch autograd", by["reverse_fused"]["vs_autograd"],
                best("reverse_fused", "torch_autograd"), 0.8),
               ("reverse fused vs reverse, max rel. diff.",
-               study["agreement"]["reverse_fused"], None, 1e-12),
+               study["agreement"]["reverse_fused"], None, 1e-14),
+              floor("reverse_fused", 1.15), floor("reverse", 1.1),
               ("forward / GEMM", by["forward"]["vs_gemm"], best("forward", "gemm"), 1.05),
               ("forward peak extra memory, d x d matrices", mem("forward", 8 * d * d), None,
                2.01)]
@@ -188,11 +201,29 @@ def targets(study):
     checks += [("reverse fused / reverse (no limit; 3 passes / 4 = 0.75)",
                 by["reverse_fused"]["median_s"] / by["reverse"]["median_s"],
                 best("reverse_fused", "reverse"), None),
+               floor("torch_autograd", None),
                (f"torch.func.jacfwd / GEMM, both at d = {pd} (no limit)", by["jacfwd"]["vs_gemm"],
                 best_gemm("jacfwd"), None)]
     return [{"check": n, "measured": m, "fastest calls": b, "limit": lim,
              "status": "info" if lim is None or np.isnan(m) else "PASS" if m <= lim else "MISS"}
             for n, m, b, lim in checks]
+
+
+def floor_comparison(study, key, digits=3):
+    """``bounds.compare`` of method ``key`` with its read floor, round by
+    round: its samples against, in each round, its full matrix reads times
+    the faster of that round's two FLOOR samples.  The ratio stated is its
+    row's 'vs_floor' (of the medians over all samples), the range that of
+    the rounds: 'slower (1.31 times as long; from 1.22 to 1.40 over 7
+    rounds)'.  ValueError for a method without a read floor."""
+    by = {r["key"]: r for r in study["rows"]}
+    row = by.get(key)
+    if row is None or row.get("vs_floor") is None:
+        raise ValueError(f"floor_comparison: {key!r} has no read floor in this study; expected one of "
+                         f"{[r['key'] for r in study['rows'] if r.get('vs_floor') is not None]}")
+    floors = [METHOD[key].reads * min(pair) for pair in zip(*(by[k]["samples"] for k in FLOOR))]
+    n = min(len(row["samples"]), len(floors))
+    return compare(row["samples"][:n], floors[:n], digits=digits, center=row["vs_floor"])
 
 
 def mode_comparison(study):
@@ -228,7 +259,8 @@ def mode_comparison(study):
 
 def summary_rows(study):
     """study['rows'] as display strings: times with their unit (the range
-    widened outward), calls, ratios, rate, memory; a method timed at
+    widened outward), calls, ratios, rate and its ratio to the read floor
+    ('vs floor', row 'vs_floor'), memory; a method timed at
     another size than d is named with its size: 'torch.func.jacfwd (d = 4000)'."""
     g = lambda v, fmt: "-" if v is None else format(v, fmt)
     d = study["params"]["d"]
@@ -240,16 +272,17 @@ def summary_rows(study):
              "vs GEMM": g(r["vs_gemm"], ".3g"),
              "rate": f"{r['GB_per_s']:.1f} GB/s" if r["GB_per_s"] else
              f"{r['GFLOP_per_s']:.0f} GFLOP/s" if r["GFLOP_per_s"] else "-",
+             "vs floor": g(r.get("vs_floor"), ".3g"),
              "extra MiB": g(r["peak_extra_bytes"] and r["peak_extra_bytes"] / 2**20, ".0f")}
             for r in study["rows"]]
 
 
 def summary_tables(study):
     """summary_rows split in two tables narrow enough for a page:
-    (times: method, median, range, calls, rate, extra MiB;
+    (times: method, median, range, calls, rate, vs floor, extra MiB;
      ratios of medians: method, vs f, vs autograd, vs GEMM)."""
     rows = summary_rows(study)
     pick = lambda *cols: [{c: r[c] for c in ("method", *cols)} for r in rows]
-    return (pick("median", "range", "calls", "rate", "extra MiB"),
+    return (pick("median", "range", "calls", "rate", "vs floor", "extra MiB"),
             pick("vs f", "vs autograd", "vs GEMM"))
 

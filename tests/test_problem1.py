@@ -30,6 +30,7 @@ from helpers import (
     sigmoid_and_slope,
 )
 from helpers.gradcheck import assert_gradient, gradient_error
+from helpers.machine import blas_threads
 from helpers.saturation import mp_gradient as mp_reference
 
 GRAD_FUNS = [f_and_grad_forward, f_and_grad_reverse, f_and_grad_reverse_fused]
@@ -185,6 +186,54 @@ def test_fused_block_rows_agree(shape):
         value, grad = f_and_grad_reverse_fused(x, A, B, block_rows=block_rows)
         assert abs(value - value0) <= 1e-13 * abs(value0), block_rows
         assert rel_err(grad, grad0) <= 1e-13, block_rows
+
+
+# Each path through the fused loop, against the oracles: torch autograd on
+# float64 copies, the complex step of the closed form (float64 only) and
+# plain reverse mode.  (9, 70, 150) with the default 64 rows makes three
+# blocks, the last one of 22 rows; (6, 5, 1) is a B of one row.
+FUSED_PATHS = {
+    "blocks not dividing d2": ((9, 70, 150), np.float64, {}),
+    "a block of one row each": ((7, 5, 9), np.float64, {"block_rows": 1}),
+    "B of one row": ((6, 5, 1), np.float64, {}),
+    "B of one row, blocks of one": ((6, 5, 1), np.float64, {"block_rows": 1}),
+    "float32, blocks not dividing d2": ((9, 70, 150), np.float32, {}),
+}
+
+
+@pytest.mark.parametrize("case", FUSED_PATHS)
+@pytest.mark.parametrize("as_tensors", [False, True], ids=["numpy", "torch"])
+def test_fused_paths_against_the_oracles(case, as_tensors):
+    shape, dtype, kw = FUSED_PATHS[case]
+    A, B, x = make_problem(*shape, seed=11, dtype=dtype)
+    args = as_torch(x, A, B) if as_tensors else (x, A, B)
+    value, grad = f_and_grad_reverse_fused(*args, **kw)
+    value, grad = (v.numpy() if as_tensors else v for v in (value, grad))
+    assert grad.dtype == dtype and grad.shape == x.shape and np.asarray(value).dtype == dtype
+    ref_value, ref_grad = torch_reference(x, A, B)          # float64, on the same (rounded) numbers
+    tol = 1e-12 if dtype == np.float64 else 1e-4
+    assert rel_err(grad, ref_grad) <= tol
+    assert abs(float(value) - ref_value) <= tol * abs(ref_value)
+    if dtype == np.float64:
+        assert gradient_error(lambda z: f_closed(z, A, B), x, grad, n_dirs=3, seed=2) <= 1e-13
+        plain_value, plain_grad = f_and_grad_reverse(x, A, B)
+        assert rel_err(grad, plain_grad) <= 1e-14
+        assert abs(float(value) - plain_value) <= 1e-14 * abs(plain_value)
+    else:
+        assert rel_err(grad, ref_grad) > 1e-10             # it really ran in single precision
+
+
+def test_fused_with_one_blas_thread_agrees():
+    """NumPy's BLAS limited to one thread (the split of each product between
+    threads changes, the result only by rounding)."""
+    A, B, x = make_problem(9, 70, 150, seed=12)
+    with blas_threads(1) as n:
+        if n is None:
+            pytest.skip("NumPy's OpenBLAS thread count cannot be set here")
+        value, grad = f_and_grad_reverse_fused(x, A, B)
+    ref_value, ref_grad = torch_reference(x, A, B)
+    assert rel_err(grad, ref_grad) <= 1e-12 and abs(value - ref_value) <= 1e-12 * abs(ref_value)
+    assert rel_err(grad, f_and_grad_reverse(x, A, B)[1]) <= 1e-14
 
 
 # --------------------------------------------------------------------------

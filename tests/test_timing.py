@@ -57,7 +57,13 @@ from helpers.timing import (
     traced_peak_bytes,
 )
 from helpers.timing_plots import plot_timings
-from helpers.timing_study import mode_comparison, summary_rows, targets, timing_study
+from helpers.timing_study import (
+    floor_comparison,
+    mode_comparison,
+    summary_rows,
+    targets,
+    timing_study,
+)
 
 # (d0, d1, d2): the 1x1x1 net, each size 1 alone, non-square, all distinct.
 SIZES = [(1, 1, 1), (1, 4, 2), (7, 1, 3), (5, 3, 1), (5, 3, 8), (50, 40, 30), (2, 9, 13)]
@@ -655,9 +661,11 @@ def study():
 
 SLOW = {"gemm", "forward", "forward_chunked", "jacfwd"}                     # Theta(d^3) work
 CONTEXT = {"forward_chunked", "jacfwd"}             # extras: timed once, at the probe size
-GB_READS = {"f": 2, "matvec": 1, "torch_matvec": 1, "reverse": 4, "reverse_fused": 3, "torch_autograd": 4}
+GB_READS = {"f": 2, "matvec": 1, "vecmat": 1, "torch_matvec": 1, "reverse": 4, "reverse_fused": 3,
+            "torch_autograd": 4}
 GFLOPS = {"gemm", "forward", "forward_chunked"}                            # 2 d^3 flops
 LABELS = {"f": "f alone", "matvec": r"matrix-vector product $A\mathbf{x}$",
+          "vecmat": r"vector-matrix product $\mathbf{x}^T A$",
           "torch_matvec": r"torch matrix-vector product $A\mathbf{x}$",
           "gemm": "matrix-matrix product $BA$ (GEMM)", "forward": "forward",
           "forward_chunked": "forward chunked", "reverse": "reverse", "reverse_fused": "reverse fused",
@@ -684,6 +692,11 @@ def test_study_rows_cover_every_method(study):
         reads, t = GB_READS.get(name), r["median_s"]
         assert r["GB_per_s"] == (reads and pytest.approx(reads * 8 * d**2 / t / 1e9)), name
         assert r["GFLOP_per_s"] == (pytest.approx(2 * d**3 / t / 1e9) if name in GFLOPS else None)
+        # the read floor: its reads x the faster median of A x and x A at d
+        t_mv = min(rows["matvec"]["median_s"], rows["vecmat"]["median_s"])
+        floor = reads * t_mv if reads and name not in CONTEXT else None
+        assert r["floor_s"] == floor, name
+        assert r["vs_floor"] == (floor and pytest.approx(t / floor)), name
     assert {r["role"] for r in study["rows"]} == set(methods.ROLES)
     assert study["params"] == {"d": STUDY_D, "repeats": 2, "slow_repeats": 1, "warmup_d": 16,
                                "chunk_size": 8, "seed": 0, "device": "cpu",
@@ -779,7 +792,7 @@ def test_study_targets(study):
     """The rule PASS/MISS is tested on a synthetic study below; here the real
     study's checks are all present and the deterministic one passes."""
     by = {r["check"]: r for r in targets(study)}
-    assert {r["limit"] for r in by.values()} == {0.9, 0.8, 1e-12, 1.05, 1.1, 2.01, None}
+    assert {r["limit"] for r in by.values()} == {0.9, 0.8, 1e-14, 1.15, 1.05, 1.1, 2.01, None}
     assert by["reverse fused vs reverse, max rel. diff."]["status"] == "PASS"
     assert by["reverse / PyTorch autograd"]["measured"] == \
         {r["key"]: r for r in study["rows"]}["reverse"]["vs_autograd"]
@@ -815,7 +828,8 @@ def test_study_without_chunks():
     assert all(v < 1e-12 for v in study["agreement"].values())
     rows = targets(study)
     assert not any("chunked" in r["check"] for r in rows)
-    assert 1.1 not in [r["limit"] for r in rows]
+    assert [r["check"] for r in rows if r["limit"] == 1.1] == [          # the chunked check's limit is gone
+        "reverse / its read floor (4 reads x the faster matrix-vector product)"]
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is present")
@@ -837,14 +851,16 @@ def test_study_rejects_unknown_device():
 
 def _fake_study(peak_bytes, d=10, chunk_size=0):
     """A study dict with chosen times (seconds), as timing_study returns it."""
-    times = {"f": 1.0, "matvec": 0.5, "reverse": 2.0, "reverse_fused": 1.5,
+    times = {"f": 1.0, "matvec": 0.5, "vecmat": 0.6, "reverse": 2.0, "reverse_fused": 1.5,
              "torch_autograd": 4.0, "gemm": 10.0, "forward": 20.0, "jacfwd": 30.0}
     if chunk_size:
         times["forward_chunked"] = 10.5
+    floor = lambda k: GB_READS[k] * 0.5 if k in GB_READS else None     # reads x the faster of A x, x A
     rows = [{"method": LABELS[k], "key": k, "role": "ours", "median_s": t, "min_s": t, "max_s": t, "repeats": 1,
              "samples": [t], "number": 1, "warmup": 1, "calls": "1 + 1", "d": d // 2 if k in CONTEXT else d,
              "context": k in CONTEXT, "vs_f": t, "vs_autograd": t / 4.0, "vs_gemm": t / 10.0, "GB_per_s": None,
-             "GFLOP_per_s": None, "peak_extra_bytes": peak_bytes} for k, t in times.items()]
+             "GFLOP_per_s": None, "peak_extra_bytes": peak_bytes, "floor_s": floor(k),
+             "vs_floor": floor(k) and t / floor(k)} for k, t in times.items()]
     probes = {"gemm": {"median_s": 10.0 / 8, "min_s": 10.0 / 8}, "matvec": {"median_s": 0.5 / 4, "min_s": 0.5 / 4}}
     return {"rows": rows, "params": {"d": d, "chunk_size": chunk_size, "probe_d": d // 2},
             "machine": {"cpu": "test"},
@@ -897,6 +913,44 @@ def test_targets_on_a_synthetic_study():
     assert by["reverse fused / reverse (no limit; 3 passes / 4 = 0.75)"]["measured"] == 0.75
     assert by["reverse fused / reverse (no limit; 3 passes / 4 = 0.75)"]["status"] == "info"
     assert by["reverse fused vs reverse, max rel. diff."]["status"] == "PASS"
+    floor = lambda label, reads: f"{label} / its read floor ({reads} reads x the faster matrix-vector product)"
+    fused, rev = by[floor("reverse fused", 3)], by[floor("reverse", 4)]
+    assert (fused["measured"], fused["fastest calls"], fused["limit"], fused["status"]) == (1.0, 1.0, 1.15, "PASS")
+    assert (rev["measured"], rev["limit"], rev["status"]) == (1.0, 1.1, "PASS")        # 2.0 / (4 x 0.5)
+    ag = by[floor("PyTorch autograd", 4) + " (no limit)"]
+    assert (ag["measured"], ag["status"]) == (2.0, "info")
+
+
+def test_read_floor_targets_miss_above_their_limits():
+    """Fused at 1.16 x its floor and reverse at 1.11 x: both MISS; the
+    fastest calls use the faster of the two products' fastest calls."""
+    study = _fake_study(0)
+    by = {r["key"]: r for r in study["rows"]}
+    for key, ratio in (("reverse_fused", 1.16), ("reverse", 1.11)):
+        by[key]["vs_floor"] = ratio
+        by[key]["min_s"] = ratio * GB_READS[key] * 0.4
+    by["vecmat"]["min_s"] = 0.4                     # faster than A x's 0.5 in its fastest call
+    rows = {r["check"]: r for r in targets(study)}
+    for label, reads, ratio in (("reverse fused", 3, 1.16), ("reverse", 4, 1.11)):
+        row = rows[f"{label} / its read floor ({reads} reads x the faster matrix-vector product)"]
+        assert (row["measured"], row["status"]) == (ratio, "MISS")
+        assert row["fastest calls"] == pytest.approx(ratio)
+
+
+def test_floor_comparison_pairs_each_round_with_its_faster_product():
+    """Round k's floor is reads x min(A x, x A) in round k; the stated ratio
+    is the row's ratio of medians; a method without a floor is refused."""
+    study = _fake_study(0)
+    by = {r["key"]: r for r in study["rows"]}
+    by["matvec"]["samples"], by["vecmat"]["samples"] = [0.5, 0.7, 0.5], [0.6, 0.5, 0.9]
+    by["reverse_fused"]["samples"] = [1.6, 1.7, 1.8]        # against 1.5 in every round
+    by["reverse_fused"]["vs_floor"] = 1.7 / 1.5
+    phrase = floor_comparison(study, "reverse_fused")
+    assert phrase == "slower (1.13 times as long; from 1.06 to 1.20 over 3 rounds)"
+    by["reverse_fused"]["samples"] = [1.4, 1.7, 1.2]         # below the floor in rounds 1 and 3
+    assert floor_comparison(study, "reverse_fused").word == "the same within the spread"
+    with pytest.raises(ValueError, match="'gemm' has no read floor"):
+        floor_comparison(study, "gemm")
 
 
 def test_targets_zero_peak_memory_is_a_pass():
@@ -1045,7 +1099,7 @@ def _planted_1f(monkeypatch, quick=False, gemm_there=(1e-3, 1.1e-3, 0.9e-3), **t
     the records."""
     from helpers import timing
     from helpers import timing_study as ts
-    fast = {"f": 1.0, "matvec": 0.5, "torch_matvec": 0.8, "reverse": 2.0, "reverse_fused": 1.8,
+    fast = {"f": 1.0, "matvec": 0.5, "vecmat": 0.6, "torch_matvec": 0.8, "reverse": 2.0, "reverse_fused": 1.8,
             "torch_autograd": 2.0}
     slow = {"gemm": 0.9, "forward": 1.0, "jacfwd": 3.0}                   # forward: half reverse's time
     rows = []
@@ -1059,7 +1113,8 @@ def _planted_1f(monkeypatch, quick=False, gemm_there=(1e-3, 1.1e-3, 0.9e-3), **t
                      "min_s": min(s), "max_s": max(s), "spread": 0.0, "samples": s, "repeats": n, "warmup": 1,
                      "number": 1, "calls": f"{n} timed + 1 warm-up", "peak_extra_bytes": 0, "background_load": None,
                      "d": 5 if context else 10, "context": context, "GB_per_s": None, "GFLOP_per_s": None,
-                     "vs_f": None if context else t, "vs_autograd": None if context else t / 2, "vs_gemm": t / 0.9})
+                     "vs_f": None if context else t, "vs_autograd": None if context else t / 2, "vs_gemm": t / 0.9,
+                     "vs_floor": GB_READS[key] and t / (GB_READS[key] * 0.5) if key in GB_READS else None})
     study = {"rows": rows, "params": {"d": 10, "chunk_size": 0, "probe_d": 5, "min_sample_s": 0.02},
              "machine": {"cpu": "planted", "cores_usable": 2, "numpy": "-", "torch": "-"},
              "probes": {"gemm": {"median_s": float(np.median(gemm_there)), "samples": list(gemm_there)},
@@ -1082,6 +1137,9 @@ def test_1f_words_follow_a_planted_inversion(monkeypatch):
     assert rec["ag_cause"] == ("Timed in the same rounds, torch's own product $A\\mathbf{x}$ against NumPy's was "
                                "slower (1.60 times as long; 1.60 over 3 rounds).")
     assert rec["fused_vs_rev"].startswith("faster") and "above 3/4" in rec["fused_quarter"]
+    # against the read floors: 4 x 0.5 s and 3 x 0.5 s, A x (0.5 s) being faster than x A (0.6 s)
+    assert rec["rev_floor"] == "the same within the spread (1.00 times as long; 1.00 over 3 rounds)"
+    assert rec["fused_floor"] == "slower (1.20 times as long; 1.20 over 3 rounds)"
     assert rec["vs_counts"] == "below it in every round"          # 0.5 against 1300 / 400 madds
     assert (rec["fwd_s"], rec["rev_s"], rec["ag_s"]) == ("1.00 s", "2.00 s", "2.20 s")   # medians
     assert (rec["numpy_threads"], rec["fast_rounds"], rec["slow_rounds"]) == (
