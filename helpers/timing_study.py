@@ -219,9 +219,9 @@ def floor_comparison(study, key, digits=3):
     a method without a read floor."""
     by = {r["key"]: r for r in study["rows"]}
     row = by.get(key)
-    if row is None or row.get("vs_floor") is None:
+    if row is None or row["vs_floor"] is None:
         raise ValueError(f"floor_comparison: {key!r} has no read floor in this study; expected one of "
-                         f"{[r['key'] for r in study['rows'] if r.get('vs_floor') is not None]}")
+                         f"{[r['key'] for r in study['rows'] if r['vs_floor'] is not None]}")
     faster = min(FLOOR, key=lambda k: by[k]["median_s"])
     floors = [METHOD[key].reads * t for t in by[faster]["samples"]]
     n = min(len(row["samples"]), len(floors))
@@ -274,7 +274,7 @@ def summary_rows(study):
              "vs GEMM": g(r["vs_gemm"], ".3g"),
              "rate": f"{r['GB_per_s']:.1f} GB/s" if r["GB_per_s"] else
              f"{r['GFLOP_per_s']:.0f} GFLOP/s" if r["GFLOP_per_s"] else "-",
-             "vs floor": g(r.get("vs_floor"), ".3g"),
+             "vs floor": g(r["vs_floor"], ".3g"),
              "extra MiB": g(r["peak_extra_bytes"] and r["peak_extra_bytes"] / 2**20, ".0f")}
             for r in study["rows"]]
 
